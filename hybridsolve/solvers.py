@@ -1,0 +1,76 @@
+"""The solver registry behind :func:`hybridsolve.solve`.
+
+A solver is any factory returning a :class:`hybridsolve.mip.Backend`. Packages that add
+solvers (``lns``, neural-guided variants, external peers) call :func:`register`; ``mip``
+itself knows only SCIP and HiGHS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from hybridsolve.mip import BACKENDS, Backend, Problem, Result, UsageError
+from hybridsolve.mip import solve as _solve_with
+
+__all__ = ["available", "register", "solve"]
+
+_REGISTRY: dict[str, Callable[[], Backend]] = dict(BACKENDS)
+
+
+def register(name: str, factory: Callable[[], Backend], *, replace: bool = False) -> None:
+    """Make a solver available to :func:`solve` and the command line under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Solver name, e.g. ``"lns"``.
+    factory : callable
+        Returns a fresh :class:`hybridsolve.mip.Backend` for each solve.
+    replace : bool
+        Allow replacing an existing registration.
+
+    Raises
+    ------
+    UsageError
+        When ``name`` is taken and ``replace`` is false.
+    """
+    if name in _REGISTRY and not replace:
+        raise UsageError(f"solver {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def available() -> list[str]:
+    """Registered solver names."""
+    return list(_REGISTRY)
+
+
+def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: Any) -> Result:
+    """Solve a model or an MPS/LP file with a registered solver.
+
+    Parameters
+    ----------
+    problem : Problem, str or os.PathLike
+        Model or file path.
+    solver : str
+        A name from :func:`available`.
+    **kwargs
+        ``time_limit``, ``mip_rel_gap``, ``threads``, ``seed``, ``warm_start``,
+        ``callback``, ``log``, ``options``, ``progress``: see
+        :func:`hybridsolve.mip.solve`.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    UsageError
+        Unknown solver name or bad argument.
+    InputError
+        Unreadable input file.
+    """
+    if solver not in _REGISTRY:
+        raise UsageError(f"unknown solver {solver!r}; choose from {', '.join(_REGISTRY)}")
+    return _solve_with(problem, _REGISTRY[solver](), **kwargs)

@@ -1,0 +1,212 @@
+"""The backend protocol and the monitor that backends report to while they run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .check import check
+from .problem import Problem
+from .result import Limit, Status, relative_gap
+
+__all__ = ["Backend", "Callback", "Monitor", "Outcome", "Progress", "Request"]
+
+#: ``callback(time, primal, dual, x)``; a truthy return value stops the solve.
+Callback = Callable[[float, float, "float | None", np.ndarray], "bool | None"]
+
+#: Seconds a backend may overrun the time limit before the guard interrupts it.
+GRACE = 0.25
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: at every new incumbent and every ``interval`` seconds."""
+
+    time: float
+    nodes: int | None
+    primal: float | None
+    dual: float | None
+    incumbent: bool
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap, ``None`` while either bound is unknown."""
+        return relative_gap(self.primal, self.dual)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a backend is asked to do; validated by :func:`hybridsolve.mip.solve`.
+
+    Attributes
+    ----------
+    time_limit : float or None
+        Seconds left for the backend (reading already deducted).
+    mip_rel_gap : float
+        Relative gap at which to stop.
+    threads : int
+        Threads the backend may use.
+    seed : int
+        Random seed.
+    warm_start : numpy.ndarray or None
+        Start values in file order, NaN where unspecified.
+    log : bool
+        Whether the backend prints its own log.
+    options : dict
+        Native parameter names and values, passed through.
+    """
+
+    time_limit: float | None
+    mip_rel_gap: float = 0.0
+    threads: int = 1
+    seed: int = 0
+    warm_start: np.ndarray | None = None
+    log: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What a backend found, before certification.
+
+    ``status`` is the backend's claim; :func:`hybridsolve.mip.solve` downgrades it when
+    the gap is open or ``x`` fails the certificate. Bounds are in the file's sense,
+    offset included, ``None`` when unknown.
+    """
+
+    status: Status
+    raw_status: str
+    x: np.ndarray | None = None
+    dual_bound: float | None = None
+    nodes: int | None = None
+    limit: Limit | None = None
+    message: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A solver that :func:`hybridsolve.mip.solve` can drive.
+
+    ``prepare`` runs in the calling thread and may raise (bad options); ``run`` runs in a
+    worker thread, reports incumbents and ticks to the monitor, and stops soon after
+    ``monitor.stopping`` turns true.
+    """
+
+    name: str
+
+    def prepare(self, problem: Problem, request: Request) -> None:
+        """Build the model and apply limits, parameters and the warm start."""
+        ...
+
+    def run(self, monitor: Monitor) -> Outcome:
+        """Solve and return what was found."""
+        ...
+
+
+class Monitor:
+    """Collects incumbents, calls the user's callback, prints progress, holds the stop flag.
+
+    Thread-safe: the backend's worker thread reports, the calling thread may request a
+    stop (time guard, Ctrl-C).
+
+    Parameters
+    ----------
+    problem : Problem
+        The model, to recompute and certify every incumbent.
+    start : float
+        ``time.perf_counter()`` at the start of the solve.
+    deadline : float or None
+        ``time.perf_counter()`` value of the time limit.
+    callback : Callback, optional
+        User incumbent callback.
+    progress : callable, optional
+        Receives :class:`Progress` reports.
+    interval : float
+        Seconds between periodic progress reports.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        start: float,
+        deadline: float | None = None,
+        callback: Callback | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        interval: float = 5.0,
+    ) -> None:
+        self.problem = problem
+        self.start = start
+        self.deadline = deadline
+        self.callback = callback
+        self.progress = progress
+        self.interval = interval
+        self.trajectory: list[tuple[float, float, float | None]] = []
+        self.best_x: np.ndarray | None = None
+        self.stop_reason: Limit | None = None
+        self._lock = threading.Lock()
+        self._last_report = start
+
+    def elapsed(self) -> float:
+        """Seconds since the start of the solve."""
+        return time.perf_counter() - self.start
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the backend should stop now."""
+        return self.stop_reason is not None
+
+    def request_stop(self, reason: Limit) -> None:
+        """Ask the backend to stop; the first reason given is kept."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+
+    def check_deadline(self) -> bool:
+        """Request a time stop once the deadline plus a grace period has passed."""
+        if self.deadline is not None and time.perf_counter() > self.deadline + GRACE:
+            self.request_stop(Limit.TIME)
+        return self.stopping
+
+    def improves(self, objective: float) -> bool:
+        """Whether ``objective`` beats the recorded incumbent."""
+        if not self.trajectory:
+            return True
+        last = self.trajectory[-1][1]
+        eps = 1e-9 * max(1.0, abs(last))
+        return objective > last + eps if self.problem.maximize else objective < last - eps
+
+    def incumbent(self, x: np.ndarray, dual: float | None, nodes: int | None = None) -> bool:
+        """Report a new incumbent; returns whether the backend should stop.
+
+        The incumbent is recorded only when it passes :func:`check` and improves on
+        the last one.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        certificate = check(self.problem, x)
+        if certificate.feasible and self.improves(certificate.objective):
+            now = self.elapsed()
+            with self._lock:
+                self.trajectory.append((now, certificate.objective, dual))
+                self.best_x = x.copy()
+            if self.callback is not None and self.callback(now, certificate.objective, dual, x):
+                self.request_stop(Limit.INTERRUPT)
+            self._report(Progress(now, nodes, certificate.objective, dual, True))
+        return self.check_deadline()
+
+    def tick(self, nodes: int | None, primal: float | None, dual: float | None) -> bool:
+        """Periodic heartbeat from the backend; returns whether it should stop."""
+        now = time.perf_counter()
+        if self.progress is not None and now - self._last_report >= self.interval:
+            self._report(Progress(now - self.start, nodes, primal, dual, False))
+        return self.check_deadline()
+
+    def _report(self, report: Progress) -> None:
+        self._last_report = self.start + report.time
+        if self.progress is not None:
+            self.progress(report)

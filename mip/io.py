@@ -1,0 +1,202 @@
+"""Reading and writing MPS/LP files through HiGHS's reader and writer."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import InputError, UsageError
+from .problem import Problem
+
+__all__ = ["read", "write", "problem_from_highs"]
+
+_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return ""
+
+
+def _header_says_maximize(path: Path) -> bool:
+    """Whether an MPS file has ``OBJSENSE MAX[IMIZE]`` on one line.
+
+    HiGHS reads that form as minimisation without a word (SCIP reads it as maximisation),
+    so the reader checks the header itself. OBJSENSE precedes ROWS, so only the lines up
+    to ROWS are looked at.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="latin-1") as handle:
+        for line in handle:
+            tokens = line.split()
+            if not tokens or line.startswith("*"):
+                continue
+            if tokens[0].upper() == "ROWS":
+                return False
+            if tokens[0].upper() == "OBJSENSE" and len(tokens) > 1:
+                return tokens[1].upper() in ("MAX", "MAXIMIZE")
+    return False
+
+
+def _log_lines(log_path: str) -> list[str]:
+    with open(log_path, "rb") as handle:
+        text = handle.read().decode("utf-8", "replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _first(lines: list[str], prefix: str) -> str | None:
+    return next((line for line in lines if line.startswith(prefix)), None)
+
+
+def read(path: str | os.PathLike) -> Problem:
+    """Read a free or fixed MPS file or a CPLEX LP file (optionally gzipped).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.mps``, ``.lp``, ``.mps.gz`` or ``.lp.gz`` file.
+
+    Returns
+    -------
+    Problem
+        The model in file order, with its sense and objective offset.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, a directory, of an unknown type, or not a model
+        HiGHS's reader accepts without warnings (the message quotes HiGHS).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected an MPS or LP file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    suffix = _suffix(path)
+    if not suffix:
+        raise InputError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
+    highs = highspy.Highs()
+    highs.setOptionValue("log_to_console", False)
+    fd, log_path = tempfile.mkstemp(suffix=".log", prefix="hybridsolve-read-")
+    os.close(fd)
+    try:
+        highs.setOptionValue("log_file", log_path)
+        status = highs.readModel(str(path))
+        highs.setOptionValue("log_file", "")
+        lines = _log_lines(log_path)
+    finally:
+        os.unlink(log_path)
+    if status == highspy.HighsStatus.kError:
+        error = _first(lines, "ERROR:") or "HiGHS could not read the file"
+        raise InputError(f"{path}: {error.removeprefix('ERROR:').strip()}")
+    if any("switching to fixed format" in line for line in lines):
+        detail = _first(lines, "WARNING:") or ""
+        raise InputError(
+            f"{path}: malformed MPS line (names with spaces or a wrong field count): "
+            f"{detail.removeprefix('WARNING:').strip()}"
+        )
+    if status != highspy.HighsStatus.kOk:
+        warning = _first(lines, "WARNING:") or "reader warning"
+        raise InputError(f"{path}: {warning.removeprefix('WARNING:').strip()}")
+    problem = problem_from_highs(highs, name=path.name.split(".")[0])
+    if suffix.startswith(".mps") and not problem.maximize and _header_says_maximize(path):
+        problem = Problem.from_arrays(
+            problem.c, problem.A, problem.row_lower, problem.row_upper,
+            problem.col_lower, problem.col_upper, problem.integrality,
+            sense="maximize", offset=problem.offset, var_names=problem.var_names,
+            con_names=problem.con_names, name=problem.name,
+        )  # fmt: skip
+    return problem
+
+
+def problem_from_highs(highs: highspy.Highs, name: str = "") -> Problem:
+    """Convert the model held by a ``highspy.Highs`` into a :class:`Problem`.
+
+    Raises
+    ------
+    InputError
+        When the model has a quadratic objective or semi-continuous/semi-integer variables,
+        which hybridsolve does not support.
+    """
+    lp = highs.getLp()
+    if highs.getModel().hessian_.dim_ > 0:
+        raise InputError(f"{name}: quadratic objectives are not supported")
+    kinds = list(lp.integrality_)
+    integ = np.zeros(lp.num_col_, dtype=bool)
+    for j, kind in enumerate(kinds):
+        if kind == highspy.HighsVarType.kInteger:
+            integ[j] = True
+        elif kind != highspy.HighsVarType.kContinuous:
+            raise InputError(f"{name}: semi-continuous/semi-integer variables are not supported")
+    matrix = lp.a_matrix_
+    shape = (lp.num_row_, lp.num_col_)
+    arrays = (np.asarray(matrix.value_), np.asarray(matrix.index_), np.asarray(matrix.start_))
+    if matrix.format_ == highspy.MatrixFormat.kRowwise:
+        A = sp.csr_matrix(arrays, shape=shape)
+    else:
+        A = sp.csc_matrix(arrays, shape=shape).tocsr()
+    try:
+        var_names = list(lp.col_names_) or None
+        con_names = list(lp.row_names_) or None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: names are not valid text") from exc
+    return Problem.from_arrays(
+        lp.col_cost_, A, lp.row_lower_, lp.row_upper_, lp.col_lower_, lp.col_upper_, integ,
+        sense="maximize" if lp.sense_ == highspy.ObjSense.kMaximize else "minimize",
+        offset=lp.offset_, var_names=var_names, con_names=con_names, name=lp.model_name_ or name,
+    )  # fmt: skip
+
+
+def write(problem: Problem, path: str | os.PathLike) -> Path:
+    """Write a model as free MPS or CPLEX LP, gzipped when the name ends in ``.gz``.
+
+    MPS output has ``OBJSENSE`` on its own line and explicit bounds, so SCIP and HiGHS
+    read it back identically.
+
+    Parameters
+    ----------
+    problem : Problem
+        The model.
+    path : str or os.PathLike
+        Target ending in ``.mps``, ``.lp``, ``.mps.gz`` or ``.lp.gz``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    UsageError
+        On an unknown file type.
+    InputError
+        When HiGHS's writer fails.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if not suffix:
+        raise UsageError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
+    highs = problem.to_highs()
+    plain_suffix = suffix.removesuffix(".gz")
+    with tempfile.TemporaryDirectory(prefix="hybridsolve-write-") as tmp:
+        plain = Path(tmp) / f"model{plain_suffix}"
+        if highs.writeModel(str(plain)) != highspy.HighsStatus.kOk or not plain.exists():
+            raise InputError(f"{path}: HiGHS could not write the model")
+        if suffix.endswith(".gz"):
+            with open(plain, "rb") as src, gzip.open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            shutil.copyfile(plain, path)
+    return path

@@ -1,0 +1,227 @@
+"""Driving a backend: limits, the time guard, Ctrl-C, certification, the honest status."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
+from .check import Certificate, check
+from .errors import HybridsolveError, UsageError
+from .highs import HighsBackend
+from .io import read
+from .problem import Problem
+from .result import Limit, Result, Status, relative_gap
+from .scip import ScipBackend
+from .solfile import start_vector
+
+__all__ = ["BACKENDS", "gap_closed", "solve"]
+
+#: The backends ``mip`` itself provides, by name.
+BACKENDS: dict[str, Callable[[], Backend]] = {"scip": ScipBackend, "highs": HighsBackend}
+
+
+
+
+def gap_closed(primal: float, dual: float | None) -> bool:
+    """Whether primal and dual bound agree (1e-6 absolute or 1e-9 relative)."""
+    return dual is not None and abs(primal - dual) <= max(1e-6, 1e-9 * abs(primal))
+
+
+def _validate(time_limit, mip_rel_gap, threads, seed) -> None:
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
+        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if not (isinstance(mip_rel_gap, (int, float)) and 0 <= mip_rel_gap < math.inf):
+        raise UsageError(f"mip_rel_gap must be >= 0, got {mip_rel_gap!r}")
+    if not (isinstance(threads, int) and threads >= 1):
+        raise UsageError(f"threads must be a positive integer, got {threads!r}")
+    if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**31):
+        raise UsageError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+
+
+def _certified(problem: Problem, x: np.ndarray | None) -> tuple[np.ndarray, Certificate] | None:
+    """``x`` with integers snapped when that keeps it feasible, and its certificate."""
+    if x is None:
+        return None
+    snapped = np.where(problem.integrality, np.round(x), x)
+    for candidate in (snapped, x):
+        certificate = check(problem, candidate)
+        if certificate.feasible:
+            return candidate, certificate
+    return None
+
+
+def _better(problem: Problem, a: float, b: float) -> bool:
+    return a > b if problem.maximize else a < b
+
+
+def _run(backend: Backend, monitor: Monitor) -> Outcome:
+    """Run the backend in a worker thread; this thread guards time and takes Ctrl-C."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["outcome"] = backend.run(monitor)
+        except BaseException as exc:  # reported as a Result with status error
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name=f"hybridsolve-{backend.name}", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        try:
+            worker.join(0.05)
+            monitor.check_deadline()
+        except KeyboardInterrupt:
+            monitor.request_stop(Limit.INTERRUPT)
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, HybridsolveError):
+            raise exc
+        return Outcome(Status.ERROR, "exception", message=f"{type(exc).__name__}: {exc}")
+    return box["outcome"]
+
+
+def solve(
+    problem: Problem | str | os.PathLike,
+    backend: Backend | str = "scip",
+    *,
+    time_limit: float | None = None,
+    mip_rel_gap: float = 0.0,
+    threads: int = 1,
+    seed: int = 0,
+    warm_start: Mapping[str, float] | np.ndarray | str | os.PathLike | None = None,
+    callback: Callback | None = None,
+    log: bool = False,
+    options: Mapping[str, Any] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> Result:
+    """Solve a model with one backend and return a certified :class:`Result`.
+
+    Parameters
+    ----------
+    problem : Problem, str or os.PathLike
+        A model, or the path of an MPS/LP file (reading counts against ``time_limit``).
+    backend : Backend or str
+        A :class:`Backend` instance, or ``"scip"`` / ``"highs"``.
+    time_limit : float, optional
+        Wall-clock seconds from the call, reading included; a guard interrupts a backend
+        that overshoots.
+    mip_rel_gap : float
+        Stop at this relative gap (status ``feasible``, limit ``gap``, unless closed).
+    threads : int
+        Threads for the backend.
+    seed : int
+        Random seed; the same seed repeats the run on a deterministic backend.
+    warm_start : dict, array_like, str or os.PathLike, optional
+        Start values by name, as a length-``n`` array (NaN = free), or a ``.sol`` path;
+        partial starts are completed by the backend.
+    callback : callable, optional
+        ``callback(time, primal, dual, x)`` at every certified improvement; return
+        ``True`` to stop (status feasible, limit interrupt).
+    log : bool
+        Show the backend's own log.
+    options : dict, optional
+        Native parameter names and values, passed through unchanged.
+    progress : callable, optional
+        Receives :class:`Progress` at every incumbent and every few seconds.
+
+    Returns
+    -------
+    Result
+        Any returned ``x`` has passed :func:`check`; ``objective`` is recomputed from it.
+
+    Raises
+    ------
+    UsageError
+        Bad arguments, unknown backend name or native option.
+    InputError
+        Unreadable model file or warm-start file.
+    """
+    start = time.perf_counter()
+    _validate(time_limit, mip_rel_gap, threads, seed)
+    if isinstance(backend, str):
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown solver {backend!r}; choose from {', '.join(BACKENDS)}")
+        backend = BACKENDS[backend]()
+    if not isinstance(problem, Problem):
+        problem = read(problem)
+    start_values = None if warm_start is None else start_vector(problem, warm_start)
+    empty = problem.empty_domains()
+    if empty:
+        return Result(
+            Status.INFEASIBLE,
+            runtime=time.perf_counter() - start,
+            solver=backend.name,
+            raw_status="empty domain",
+            message=f"lower bound above upper bound for {', '.join(empty[:5])}",
+        )
+    deadline = None if time_limit is None else start + time_limit
+    remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+    request = Request(
+        time_limit=remaining,
+        mip_rel_gap=float(mip_rel_gap),
+        threads=threads,
+        seed=int(seed),
+        warm_start=start_values,
+        log=log,
+        options=dict(options or {}),
+    )
+    backend.prepare(problem, request)
+    monitor = Monitor(problem, start, deadline, callback, progress)
+    outcome = _run(backend, monitor)
+    return _finish(problem, backend.name, outcome, monitor, float(mip_rel_gap))
+
+
+def _finish(
+    problem: Problem, solver: str, outcome: Outcome, monitor: Monitor, mip_rel_gap: float
+) -> Result:
+    """Certify, pick the best certified point, and state only what is proven."""
+    status, limit, messages = outcome.status, outcome.limit, [outcome.message]
+    if limit is Limit.INTERRUPT and monitor.stop_reason is not None:
+        limit = monitor.stop_reason
+    final = _certified(problem, outcome.x)
+    if outcome.x is not None and final is None:
+        messages.append("the backend's final solution failed the certificate")
+        status = Status.FEASIBLE if status is Status.OPTIMAL else status
+    best = _certified(problem, monitor.best_x)
+    if best is not None and (final is None or _better(problem, best[1].objective,
+                                                      final[1].objective)):  # fmt: skip
+        if final is not None and status is Status.OPTIMAL:
+            status = Status.FEASIBLE
+        final = best
+    x, certificate = final if final is not None else (None, None)
+    objective = certificate.objective if certificate else None
+    dual = outcome.dual_bound
+    if x is None and status in (Status.OPTIMAL, Status.FEASIBLE):
+        status = Status.ERROR if outcome.x is not None else Status.NO_SOLUTION
+    if status is Status.OPTIMAL and not problem.is_mip and dual is None:
+        dual = objective
+    if status is Status.OPTIMAL and not gap_closed(objective, dual):
+        status, limit = Status.FEASIBLE, Limit.GAP if mip_rel_gap > 0 else Limit.OTHER
+        messages.append("the backend stopped with an open gap")
+    runtime = monitor.elapsed()
+    trajectory = list(monitor.trajectory)
+    if objective is not None and (not trajectory or _better(problem, objective, trajectory[-1][1])):
+        trajectory.append((runtime, objective, dual))
+    return Result(
+        status=status,
+        objective=objective,
+        dual_bound=dual,
+        gap=relative_gap(objective, dual),
+        x=x,
+        runtime=runtime,
+        nodes=outcome.nodes,
+        trajectory=tuple(trajectory),
+        solver=solver,
+        raw_status=outcome.raw_status,
+        message="; ".join(m for m in messages if m),
+        limit=None if status is Status.OPTIMAL else limit,
+        certificate=certificate,
+        stats=outcome.stats,
+    )
