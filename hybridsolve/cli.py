@@ -51,15 +51,31 @@ def _parser() -> argparse.ArgumentParser:
 
     run = verbs.add_parser("solve", help="solve an MPS/LP file", epilog=_EPILOG)
     run.add_argument("file", help="model file: .mps, .lp, optionally .gz")
-    run.add_argument("--solver", default="scip", help="scip (default), highs, or a registered solver")
-    run.add_argument("--time-limit", type=float, metavar="S", help="wall-clock seconds, reading included")
-    run.add_argument("--mip-rel-gap", type=float, default=0.0, metavar="G", help="relative gap to stop at (default 0)")
+    run.add_argument(
+        "--solver", default="scip", help="scip (default), highs, or a registered solver"
+    )
+    run.add_argument(
+        "--time-limit", type=float, metavar="S", help="wall-clock seconds, reading included"
+    )
+    run.add_argument(
+        "--mip-rel-gap",
+        type=float,
+        default=0.0,
+        metavar="G",
+        help="relative gap to stop at (default 0)",
+    )
     run.add_argument("--threads", type=int, default=1, metavar="N")
     run.add_argument("--seed", type=int, default=0, metavar="N")
     run.add_argument("--warm-start", metavar="FILE.sol", help="start from a (partial) .sol file")
     run.add_argument("--solution-file", metavar="OUT.sol", help="write the solution (MIPLIB .sol)")
-    run.add_argument("--option", type=_option, action="append", default=[], metavar="KEY=VALUE",
-                     help="native solver parameter, repeatable (e.g. limits/nodes=100)")
+    run.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="native solver parameter, repeatable (e.g. limits/nodes=100)",
+    )
     run.add_argument("--log", action="store_true", help="show the solver's own log")
     run.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -67,9 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     cert = verbs.add_parser("check", help="certify a .sol file against a model", epilog=_EPILOG)
     cert.add_argument("file", help="model file")
     cert.add_argument("solution", help=".sol file; variables it omits are taken as 0")
-    cert.add_argument("--tol", type=float, default=1e-6, help="feasibility tolerance (default 1e-6)")
+    cert.add_argument(
+        "--tol", type=float, default=1e-6, help="feasibility tolerance (default 1e-6)"
+    )
     cert.add_argument("--json", action="store_true", help="print one JSON object")
-    return parser  # fmt: skip
+    return parser
 
 
 def _fmt(value: float | None, width: int) -> str:

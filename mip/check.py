@@ -10,6 +10,9 @@ from .problem import Problem
 
 __all__ = ["Certificate", "Violation", "check"]
 
+#: Values this large are a solver's infinity (SCIP uses 1e20), never a solution value.
+SOLVER_INFINITY = 1e20
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -121,7 +124,7 @@ def check(problem: Problem, x, tol: float = 1e-6, limit: int = 10) -> Certificat
     if values.shape != (problem.num_vars,):
         return Certificate(**{**empty.__dict__, "reason": (
             f"x has shape {values.shape}, expected ({problem.num_vars},)")})  # fmt: skip
-    if not np.isfinite(values).all():
+    if not (np.abs(values) < SOLVER_INFINITY).all():
         return Certificate(**{**empty.__dict__, "reason": "x contains NaN or infinite values"})
     bound = _excess(values, problem.col_lower, problem.col_upper)
     integrality = np.where(problem.integrality, np.abs(values - np.round(values)), 0.0)

@@ -139,6 +139,11 @@ class HighsBackend:
         info = highs.getInfo()
         raw = highs.modelStatusToString(model_status)
         status, limit = _STATUS.get(model_status, (Status.ERROR, None))
+        if (
+            limit is Limit.SOLUTIONS
+            and info.mip_node_count >= highs.getOptionValue("mip_max_nodes")[1]
+        ):
+            limit = Limit.NODES  # HiGHS reports its node limit as a solution limit
         has_x = info.primal_solution_status == _FEASIBLE_SOLUTION
         if status is Status.FEASIBLE and not has_x:
             status = Status.NO_SOLUTION

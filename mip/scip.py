@@ -86,6 +86,7 @@ class ScipBackend:
     def __init__(self) -> None:
         self._model: pyscipopt.Model | None = None
         self._vars: list[pyscipopt.Variable] = []
+        self._is_mip = True
         self._message = ""
 
     def prepare(self, problem: Problem, request: Request) -> None:
@@ -94,6 +95,7 @@ class ScipBackend:
         if request.log:
             model.hideOutput(False)
         settings = {
+            "misc/catchctrlc": False,  # Ctrl-C reaches Python, which stops SCIP via the monitor
             "limits/gap": float(request.mip_rel_gap),
             "randomization/randomseedshift": int(request.seed),
             **request.options,
@@ -104,7 +106,9 @@ class ScipBackend:
             try:
                 model.setParam(key, value)
             except (KeyError, LookupError, TypeError, ValueError) as exc:
-                raise UsageError(f"unknown SCIP parameter or invalid value: {key}={value!r}") from exc
+                raise UsageError(
+                    f"unknown SCIP parameter or invalid value: {key}={value!r}"
+                ) from exc
         if request.warm_start is not None:
             given = np.flatnonzero(~np.isnan(request.warm_start))
             full = len(given) == problem.num_vars
@@ -113,7 +117,7 @@ class ScipBackend:
                 model.setSolVal(sol, variables[j], float(request.warm_start[j]))
             if not model.addSol(sol):
                 self._message = "SCIP did not accept the warm start"
-        self._model, self._vars = model, variables
+        self._model, self._vars, self._is_mip = model, variables, problem.is_mip
 
     def _values(self, sol: pyscipopt.scip.Solution) -> np.ndarray:
         return np.fromiter((sol[v] for v in self._vars), dtype=np.float64, count=len(self._vars))
@@ -154,7 +158,7 @@ class ScipBackend:
         keep_x = status in (Status.OPTIMAL, Status.FEASIBLE) and has_x
         x = self._values(model.getBestSol()) if keep_x else None
         dual = self._dual(model) if status in (Status.OPTIMAL, Status.FEASIBLE) else None
-        nodes = model.getNTotalNodes()
+        nodes = model.getNTotalNodes() if self._is_mip else None
         model.freeProb()
         self._model = None
         return Outcome(status, raw, x, dual, nodes, limit, self._message)

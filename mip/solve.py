@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,6 @@ __all__ = ["BACKENDS", "gap_closed", "solve"]
 
 #: The backends ``mip`` itself provides, by name.
 BACKENDS: dict[str, Callable[[], Backend]] = {"scip": ScipBackend, "highs": HighsBackend}
-
-
 
 
 def gap_closed(primal: float, dual: float | None) -> bool:
@@ -64,21 +63,27 @@ def _better(problem: Problem, a: float, b: float) -> bool:
 def _run(backend: Backend, monitor: Monitor) -> Outcome:
     """Run the backend in a worker thread; this thread guards time and takes Ctrl-C."""
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
             box["outcome"] = backend.run(monitor)
         except BaseException as exc:  # reported as a Result with status error
             box["error"] = exc
+        finally:
+            done.set()
 
     worker = threading.Thread(target=work, name=f"hybridsolve-{backend.name}", daemon=True)
     worker.start()
-    while worker.is_alive():
+    # Event.wait, not Thread.join: a KeyboardInterrupt inside join() can leave the thread
+    # marked as finished while it still runs.
+    while not done.is_set():
         try:
-            worker.join(0.05)
+            done.wait(0.05)
             monitor.check_deadline()
         except KeyboardInterrupt:
             monitor.request_stop(Limit.INTERRUPT)
+    worker.join()
     if "error" in box:
         exc = box["error"]
         if isinstance(exc, HybridsolveError):
@@ -175,7 +180,39 @@ def solve(
     backend.prepare(problem, request)
     monitor = Monitor(problem, start, deadline, callback, progress)
     outcome = _run(backend, monitor)
+    if outcome.status is Status.INFEASIBLE_OR_UNBOUNDED and not monitor.stopping:
+        outcome = _settle(problem, type(backend), request, monitor, outcome)
     return _finish(problem, backend.name, outcome, monitor, float(mip_rel_gap))
+
+
+def _settle(
+    problem: Problem,
+    factory: Callable[[], Backend],
+    request: Request,
+    monitor: Monitor,
+    outcome: Outcome,
+) -> Outcome:
+    """Tell infeasible from unbounded by solving the model with a zero objective.
+
+    The backend has shown the model is not both feasible and bounded; if it is feasible,
+    it is unbounded.
+    """
+    remaining = None if monitor.deadline is None else monitor.deadline - time.perf_counter()
+    if remaining is not None and remaining <= 0:
+        return outcome
+    zero = np.zeros(problem.num_vars)
+    zero.setflags(write=False)
+    feasibility = replace(problem, c=zero, offset=0.0, sense="minimize")
+    probe = factory()
+    probe.prepare(feasibility, replace(request, time_limit=remaining, warm_start=None))
+    found = _run(probe, Monitor(feasibility, monitor.start, monitor.deadline))
+    if found.status in (Status.OPTIMAL, Status.FEASIBLE):
+        outcome.status = Status.UNBOUNDED
+        outcome.message = "a feasible point exists, so the model is unbounded"
+    elif found.status is Status.INFEASIBLE:
+        outcome.status = Status.INFEASIBLE
+        outcome.message = "the model has no feasible point"
+    return outcome
 
 
 def _finish(
@@ -195,6 +232,8 @@ def _finish(
         if final is not None and status is Status.OPTIMAL:
             status = Status.FEASIBLE
         final = best
+    if status not in (Status.OPTIMAL, Status.FEASIBLE, Status.ERROR):
+        final = None  # an infeasibility or unboundedness claim comes without a point
     x, certificate = final if final is not None else (None, None)
     objective = certificate.objective if certificate else None
     dual = outcome.dual_bound

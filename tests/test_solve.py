@@ -1,0 +1,190 @@
+"""solve(): limits, interrupts, warm starts, callbacks, seeds and honest statuses, for real."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+from hybridsolve.mip import Limit, Problem, Status, check
+
+import hybridsolve
+
+BACKENDS = ["scip", "highs"]
+
+
+def assert_certified(problem: Problem, result) -> None:
+    assert result.x is not None
+    cert = check(problem, result.x)
+    assert cert.feasible, cert.summary()
+    assert cert.objective == pytest.approx(result.objective, rel=1e-12, abs=1e-12)
+
+
+def assert_monotone(problem: Problem, trajectory) -> None:
+    primals = [point[1] for point in trajectory]
+    step = np.diff(primals)
+    assert (step > 0).all() if problem.maximize else (step < 0).all()
+    assert all(b[0] >= a[0] for a, b in zip(trajectory, trajectory[1:]))
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_knapsack_optimum_trajectory_and_callback(solver, knapsack_problem):
+    problem, best = knapsack_problem
+    seen = []
+    result = hybridsolve.solve(
+        problem, solver, callback=lambda t, p, d, x: seen.append((t, p, x.copy()))
+    )
+    assert result.status is Status.OPTIMAL and result.success and result.limit is None
+    assert result.objective == pytest.approx(best)
+    assert result.dual_bound == pytest.approx(best) and result.gap == pytest.approx(0, abs=1e-9)
+    assert_certified(problem, result)
+    assert result.trajectory[-1][1] == pytest.approx(best)
+    assert_monotone(problem, result.trajectory)
+    for _, primal, x in seen:  # every incumbent handed to the callback is certified
+        assert check(problem, x).feasible and check(problem, x).objective == pytest.approx(primal)
+    assert [p for _, p, _ in seen] == [point[1] for point in result.trajectory[: len(seen)]]
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_time_limit_is_respected(solver, hard_problem):
+    result = hybridsolve.solve(hard_problem, solver, time_limit=1.5)
+    assert result.status is Status.FEASIBLE and result.limit is Limit.TIME
+    assert result.runtime < 1.5 + 0.5
+    assert_certified(hard_problem, result)
+    assert result.dual_bound is not None and result.dual_bound <= result.objective
+    assert result.gap == pytest.approx(
+        abs(result.objective - result.dual_bound) / abs(result.objective)
+    )
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_callback_can_stop_the_run_and_keeps_the_incumbent(solver, hard_problem):
+    calls = []
+
+    def stop_at_second(t, primal, dual, x):
+        calls.append(primal)
+        return len(calls) >= 2
+
+    result = hybridsolve.solve(hard_problem, solver, time_limit=30, callback=stop_at_second)
+    assert result.status is Status.FEASIBLE and result.limit is Limit.INTERRUPT
+    assert result.runtime < 15
+    assert result.objective <= calls[-1] + 1e-9
+    assert_certified(hard_problem, result)
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_ctrl_c_returns_the_incumbent(solver, hard_problem):
+    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = hybridsolve.solve(hard_problem, solver, time_limit=30)
+    finally:
+        timer.cancel()
+    assert result.status is Status.FEASIBLE and result.limit is Limit.INTERRUPT
+    assert result.runtime < 10
+    assert_certified(hard_problem, result)
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_full_and_partial_warm_starts(solver, hard_problem):
+    first = hybridsolve.solve(hard_problem, "highs", time_limit=2)
+    assert first.x is not None
+    full = hybridsolve.solve(hard_problem, solver, time_limit=3, warm_start=first.x)
+    assert full.trajectory[0][1] <= first.objective + 1e-6
+    assert full.objective <= first.objective + 1e-6
+    assert_certified(hard_problem, full)
+
+    binaries = {
+        name: value
+        for name, value, integer in zip(hard_problem.var_names, first.x, hard_problem.integrality)
+        if integer
+    }
+    partial = hybridsolve.solve(hard_problem, solver, time_limit=3, warm_start=binaries)
+    assert partial.trajectory[0][1] <= first.objective + 1e-6
+    assert_certified(hard_problem, partial)
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_warm_start_at_the_optimum_is_the_first_incumbent(solver, knapsack_problem):
+    problem, best = knapsack_problem
+    optimum = hybridsolve.solve(problem, "highs")
+    result = hybridsolve.solve(problem, solver, warm_start=optimum.x)
+    assert result.trajectory[0][1] == pytest.approx(best)
+
+
+@pytest.mark.parametrize(
+    ("solver", "options"),
+    [("scip", {"limits/nodes": 300}), ("highs", {"mip_max_nodes": 300})],
+)
+def test_same_seed_same_run(solver, options, hard_problem):
+    runs = [hybridsolve.solve(hard_problem, solver, seed=7, options=options) for _ in range(2)]
+    assert runs[0].limit is Limit.NODES
+    assert runs[0].objective == runs[1].objective and runs[0].nodes == runs[1].nodes
+    np.testing.assert_array_equal(runs[0].x, runs[1].x)
+    assert [p for _, p, _ in runs[0].trajectory] == [p for _, p, _ in runs[1].trajectory]
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_relative_gap_stop_is_not_called_optimal(solver, hard_problem):
+    result = hybridsolve.solve(hard_problem, solver, time_limit=3, mip_rel_gap=0.99)
+    # the dual bound stays at 0, so a 99% gap cannot be reached: the time limit stops it
+    assert result.status is Status.FEASIBLE and not result.success
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_infeasible_leaks_no_numbers(solver):
+    problem = Problem.from_arrays([1, 1], [[2, 2]], 3, 3, 0, 5, True)
+    result = hybridsolve.solve(problem, solver)
+    assert result.status is Status.INFEASIBLE
+    assert result.x is None and result.objective is None and result.dual_bound is None
+    assert result.gap is None and result.to_dict()["objective"] is None
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_unbounded_mip_is_told_apart_from_infeasible(solver):
+    problem = Problem.from_arrays([-1, 0], [[1, -1]], -np.inf, 0, 0, np.inf, [True, False])
+    result = hybridsolve.solve(problem, solver)
+    assert result.status is Status.UNBOUNDED
+    assert result.x is None and result.objective is None
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_lp_reports_its_dual_bound(solver):
+    # max x + y, x + 2y <= 4, 3x + y <= 6 -> (1.6, 1.2), objective 2.8 + 1 offset
+    problem = Problem.from_arrays(
+        [1, 1], [[1, 2], [3, 1]], -np.inf, [4, 6], sense="maximize", offset=1.0
+    )
+    result = hybridsolve.solve(problem, solver)
+    assert result.status is Status.OPTIMAL and result.nodes is None
+    assert result.objective == pytest.approx(3.8) and result.dual_bound == pytest.approx(3.8)
+    np.testing.assert_allclose(result.x, [1.6, 1.2])
+
+
+def test_empty_domain_is_infeasible_without_a_backend():
+    problem = Problem.from_arrays([1, 1], col_lower=[0, 2], col_upper=[1, 1], var_names=["u", "v"])
+    result = hybridsolve.solve(problem, "scip")
+    assert result.status is Status.INFEASIBLE and "v" in result.message
+
+
+def test_progress_reports_incumbents(knapsack_problem):
+    problem, best = knapsack_problem
+    reports = []
+    hybridsolve.solve(problem, "highs", progress=reports.append)
+    incumbents = [r for r in reports if r.incumbent]
+    assert incumbents and incumbents[-1].primal == pytest.approx(best)
+
+
+def test_registered_solver_is_used_and_names_are_checked():
+    from hybridsolve.mip import HighsBackend, UsageError
+
+    class Named(HighsBackend):
+        name = "highs-again"
+
+    hybridsolve.register("highs-again", Named)
+    assert "highs-again" in hybridsolve.available()
+    result = hybridsolve.solve(Problem.from_arrays([1.0], col_lower=2.0), "highs-again")
+    assert result.solver == "highs-again" and result.objective == 2.0
+    with pytest.raises(UsageError, match="already registered"):
+        hybridsolve.register("highs-again", Named)
