@@ -195,8 +195,10 @@ def write(problem: Problem, path: str | os.PathLike) -> Path:
         if highs.writeModel(str(plain)) != highspy.HighsStatus.kOk or not plain.exists():
             raise InputError(f"{path}: HiGHS could not write the model")
         if suffix.endswith(".gz"):
-            with open(plain, "rb") as src, gzip.open(path, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            # no name or time stamp in the gzip header: the same model gives the same bytes
+            with open(plain, "rb") as src, open(path, "wb") as raw:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as dst:
+                    shutil.copyfileobj(src, dst)
         else:
             shutil.copyfile(plain, path)
     return path
