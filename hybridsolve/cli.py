@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["main"]
 
@@ -37,8 +37,15 @@ def _option(text: str) -> tuple[str, Any]:
     return key, raw
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit code 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"hybridsolve: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hybridsolve",
         description="Solve MIP/LP files with SCIP or HiGHS behind one certified result.",
         epilog=_EPILOG,
@@ -46,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     from hybridsolve import __version__
 
     parser.add_argument("--version", action="version", version=f"hybridsolve {__version__}")
-    verbs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    verbs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     verbs.required = True
 
     run = verbs.add_parser("solve", help="solve an MPS/LP file", epilog=_EPILOG)

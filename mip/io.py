@@ -28,24 +28,63 @@ def _suffix(path: Path) -> str:
     return ""
 
 
-def _header_says_maximize(path: Path) -> bool:
-    """Whether an MPS file has ``OBJSENSE MAX[IMIZE]`` on one line.
+#: MPS sections whose data lines are (name, number) pairs after a leading name.
+_PAIRED = {"COLUMNS", "RHS", "RANGES"}
+_SECTIONS = _PAIRED | {
+    "NAME", "OBJSENSE", "ROWS", "BOUNDS", "SOS", "ENDATA",
+    "QUADOBJ", "QMATRIX", "QSECTION", "QCMATRIX", "INDICATORS", "OBJNAME",
+}  # fmt: skip
+_VALUED_BOUNDS = {"UP", "LO", "FX", "LI", "UI", "SC"}
 
-    HiGHS reads that form as minimisation without a word (SCIP reads it as maximisation),
-    so the reader checks the header itself. OBJSENSE precedes ROWS, so only the lines up
-    to ROWS are looked at.
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _scan_mps(path: Path) -> bool:
+    """Check the numeric fields of an MPS file and return whether it maximises.
+
+    HiGHS's reader takes a non-numeric field as 0 and drops a dangling name or an odd
+    field without an error, and it reads ``OBJSENSE MAX`` written on one line as
+    minimisation. This pass catches those cases; it checks field counts and numbers only
+    and leaves parsing to HiGHS.
+
+    Raises
+    ------
+    InputError
+        On a COLUMNS/RHS/RANGES line whose fields do not come in (name, number) pairs, or
+        a BOUNDS line whose value is not a number.
     """
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    section, maximize = "", False
     with opener(path, "rt", encoding="latin-1") as handle:
-        for line in handle:
+        for lineno, line in enumerate(handle, start=1):
             tokens = line.split()
             if not tokens or line.startswith("*"):
                 continue
-            if tokens[0].upper() == "ROWS":
-                return False
-            if tokens[0].upper() == "OBJSENSE" and len(tokens) > 1:
-                return tokens[1].upper() in ("MAX", "MAXIMIZE")
-    return False
+            if not line[0].isspace() and tokens[0].upper() in _SECTIONS:
+                section = tokens[0].upper()
+                if section == "OBJSENSE" and len(tokens) > 1:
+                    maximize = tokens[1].upper() in ("MAX", "MAXIMIZE")
+                continue
+            if section == "OBJSENSE":
+                maximize = maximize or tokens[0].upper() in ("MAX", "MAXIMIZE")
+            elif section in _PAIRED and "'MARKER'" not in tokens:
+                # COLUMNS: column (row value)+; RHS/RANGES: [set] (row value)+
+                values = tokens[2::2] if len(tokens) % 2 else tokens[1::2]
+                if (section == "COLUMNS" and len(tokens) % 2 == 0) or len(tokens) < 2:
+                    raise InputError(f"{path}:{lineno}: {section} line needs name/value pairs")
+                bad = next((t for t in values if not _is_number(t)), None)
+                if bad is not None:
+                    raise InputError(f"{path}:{lineno}: {bad!r} is not a number ({section})")
+            elif section == "BOUNDS" and tokens[0].upper() in _VALUED_BOUNDS:
+                if len(tokens) < 3 or not _is_number(tokens[-1]):
+                    raise InputError(f"{path}:{lineno}: BOUNDS line needs a numeric value")
+    return maximize
 
 
 def _log_lines(log_path: str) -> list[str]:
@@ -87,6 +126,7 @@ def read(path: str | os.PathLike) -> Problem:
     suffix = _suffix(path)
     if not suffix:
         raise InputError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
+    maximize = suffix.startswith(".mps") and _scan_mps(path)
     highs = highspy.Highs()
     highs.setOptionValue("log_to_console", False)
     fd, log_path = tempfile.mkstemp(suffix=".log", prefix="hybridsolve-read-")
@@ -107,11 +147,15 @@ def read(path: str | os.PathLike) -> Problem:
             f"{path}: malformed MPS line (names with spaces or a wrong field count): "
             f"{detail.removeprefix('WARNING:').strip()}"
         )
-    if status != highspy.HighsStatus.kOk:
-        warning = _first(lines, "WARNING:") or "reader warning"
-        raise InputError(f"{path}: {warning.removeprefix('WARNING:').strip()}")
+    warning = _first(lines, "WARNING:")
+    if status != highspy.HighsStatus.kOk or warning:
+        raise InputError(
+            f"{path}: {(warning or 'reader warning').removeprefix('WARNING:').strip()}"
+        )
     problem = problem_from_highs(highs, name=path.name.split(".")[0])
-    if suffix.startswith(".mps") and not problem.maximize and _header_says_maximize(path):
+    if problem.num_vars == 0:
+        raise InputError(f"{path}: invalid or empty model, no variables found")
+    if maximize and not problem.maximize:
         problem = Problem.from_arrays(
             problem.c, problem.A, problem.row_lower, problem.row_upper,
             problem.col_lower, problem.col_upper, problem.integrality,

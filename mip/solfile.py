@@ -138,22 +138,23 @@ def start_vector(
     Raises
     ------
     UsageError
-        On unknown names, a wrong length, infinite values or an ``=infeas=`` file.
+        On unknown names in a dict, a wrong length, infinite values or an ``=infeas=`` file.
     InputError
-        When a ``.sol`` file cannot be read.
+        When a ``.sol`` file cannot be read or names an unknown variable.
     """
+    source, error = "warm start", UsageError
     if isinstance(start, (str, os.PathLike)):
         sol = read_sol(start)
         if sol.infeasible:
             raise UsageError(f"{start}: the solution file says =infeas=, nothing to start from")
-        start = sol.values
+        start, source, error = sol.values, f"{start}", InputError
     if isinstance(start, Mapping):
         vector = np.full(problem.num_vars, np.nan)
         for name, value in start.items():
             try:
                 vector[problem.index_of(name)] = float(value)
             except KeyError:
-                raise UsageError(f"warm start names unknown variable {name!r}") from None
+                raise error(f"{source}: unknown variable {name!r}") from None
     else:
         vector = np.array(start, dtype=np.float64)
         if vector.shape != (problem.num_vars,):

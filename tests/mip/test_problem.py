@@ -7,6 +7,7 @@ import gzip
 import numpy as np
 import pytest
 import scipy.sparse as sp
+
 from hybridsolve.mip import Problem, ProblemError, read, write
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from hybridsolve.mip import InputError, Problem, UsageError, read_sol, start_vector, write_sol
 
 
@@ -66,7 +67,11 @@ def test_start_vector_from_dict_array_and_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("start", "message"),
-    [({"w": 1.0}, "unknown variable 'w'"), (np.zeros(2), "shape"), ({"x": np.inf}, "infinite")],
+    [
+        ({"w": 1.0}, "warm start: unknown variable 'w'"),
+        (np.zeros(2), "shape"),
+        ({"x": np.inf}, "infinite"),
+    ],
 )
 def test_start_vector_rejects_bad_starts(start, message):
     with pytest.raises(UsageError, match=message):
