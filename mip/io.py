@@ -45,8 +45,8 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def _scan_mps(path: Path) -> bool:
-    """Check the numeric fields of an MPS file and return whether it maximises.
+def _scan_mps(path: Path) -> tuple[bool, str]:
+    """Check the numeric fields of an MPS file; return whether it maximises, and its NAME.
 
     HiGHS's reader takes a non-numeric field as 0 and drops a dangling name or an odd
     field without an error, and it reads ``OBJSENSE MAX`` written on one line as
@@ -60,7 +60,7 @@ def _scan_mps(path: Path) -> bool:
         a BOUNDS line whose value is not a number.
     """
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    section, maximize = "", False
+    section, maximize, name = "", False, ""
     with opener(path, "rt", encoding="latin-1") as handle:
         for lineno, line in enumerate(handle, start=1):
             tokens = line.split()
@@ -68,6 +68,8 @@ def _scan_mps(path: Path) -> bool:
                 continue
             if not line[0].isspace() and tokens[0].upper() in _SECTIONS:
                 section = tokens[0].upper()
+                if section == "NAME" and len(tokens) > 1:
+                    name = tokens[1]
                 if section == "OBJSENSE" and len(tokens) > 1:
                     maximize = tokens[1].upper() in ("MAX", "MAXIMIZE")
                 continue
@@ -84,7 +86,7 @@ def _scan_mps(path: Path) -> bool:
             elif section == "BOUNDS" and tokens[0].upper() in _VALUED_BOUNDS:
                 if len(tokens) < 3 or not _is_number(tokens[-1]):
                     raise InputError(f"{path}:{lineno}: BOUNDS line needs a numeric value")
-    return maximize
+    return maximize, name
 
 
 def _log_lines(log_path: str) -> list[str]:
@@ -126,7 +128,7 @@ def read(path: str | os.PathLike) -> Problem:
     suffix = _suffix(path)
     if not suffix:
         raise InputError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
-    maximize = suffix.startswith(".mps") and _scan_mps(path)
+    maximize, name = _scan_mps(path) if suffix.startswith(".mps") else (False, "")
     highs = highspy.Highs()
     highs.setOptionValue("log_to_console", False)
     fd, log_path = tempfile.mkstemp(suffix=".log", prefix="hybridsolve-read-")
@@ -152,7 +154,7 @@ def read(path: str | os.PathLike) -> Problem:
         raise InputError(
             f"{path}: {(warning or 'reader warning').removeprefix('WARNING:').strip()}"
         )
-    problem = problem_from_highs(highs, name=path.name.split(".")[0])
+    problem = problem_from_highs(highs, name=name or path.name.split(".")[0])
     if problem.num_vars == 0:
         raise InputError(f"{path}: invalid or empty model, no variables found")
     if maximize and not problem.maximize:
@@ -199,7 +201,7 @@ def problem_from_highs(highs: highspy.Highs, name: str = "") -> Problem:
     return Problem.from_arrays(
         lp.col_cost_, A, lp.row_lower_, lp.row_upper_, lp.col_lower_, lp.col_upper_, integ,
         sense="maximize" if lp.sense_ == highspy.ObjSense.kMaximize else "minimize",
-        offset=lp.offset_, var_names=var_names, con_names=con_names, name=lp.model_name_ or name,
+        offset=lp.offset_, var_names=var_names, con_names=con_names, name=name or lp.model_name_,
     )  # fmt: skip
 
 

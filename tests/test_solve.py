@@ -8,9 +8,9 @@ import threading
 
 import numpy as np
 import pytest
-from hybridsolve.mip import Limit, Problem, Status, check
 
 import hybridsolve
+from hybridsolve.mip import Limit, Problem, Status, check
 
 BACKENDS = ["scip", "highs"]
 
