@@ -14,7 +14,7 @@ from .check import check
 from .problem import Problem
 from .result import Limit, Status, relative_gap
 
-__all__ = ["Backend", "Callback", "Monitor", "Outcome", "Progress", "Request"]
+__all__ = ["Backend", "Callback", "Monitor", "Outcome", "Progress", "Request", "beats"]
 
 #: ``callback(time, primal, dual, x)``; a truthy return value stops the solve.
 Callback = Callable[[float, float, "float | None", np.ndarray], "bool | None"]
@@ -94,8 +94,10 @@ class Backend(Protocol):
     """A solver that :func:`hybridsolve.mip.solve` can drive.
 
     ``prepare`` runs in the calling thread and may raise (bad options); ``run`` runs in a
-    worker thread, reports incumbents and ticks to the monitor, and stops soon after
-    ``monitor.stopping`` turns true.
+    worker thread, reports incumbents (and progress when ``monitor.report_due()``) to the
+    monitor, and stops soon after ``monitor.stopping`` turns true; the calling thread sets
+    it on the time guard, Ctrl-C or a callback's request. Backends are constructible
+    without arguments (``solve`` builds a second one to tell infeasible from unbounded).
     """
 
     name: str
@@ -107,6 +109,12 @@ class Backend(Protocol):
     def run(self, monitor: Monitor) -> Outcome:
         """Solve and return what was found."""
         ...
+
+
+def beats(problem: Problem, a: float, b: float) -> bool:
+    """Whether objective ``a`` is better than ``b`` by more than round-off (1e-9 relative)."""
+    margin = 1e-9 * max(1.0, abs(b))
+    return a > b + margin if problem.maximize else a < b - margin
 
 
 class Monitor:
@@ -150,7 +158,7 @@ class Monitor:
         self.best_x: np.ndarray | None = None
         self.stop_reason: Limit | None = None
         self._lock = threading.Lock()
-        self._last_report = start
+        self._last = start
 
     def elapsed(self) -> float:
         """Seconds since the start of the solve."""
@@ -175,11 +183,7 @@ class Monitor:
 
     def improves(self, objective: float) -> bool:
         """Whether ``objective`` beats the recorded incumbent."""
-        if not self.trajectory:
-            return True
-        last = self.trajectory[-1][1]
-        eps = 1e-9 * max(1.0, abs(last))
-        return objective > last + eps if self.problem.maximize else objective < last - eps
+        return not self.trajectory or beats(self.problem, objective, self.trajectory[-1][1])
 
     def incumbent(self, x: np.ndarray, dual: float | None, nodes: int | None = None) -> bool:
         """Report a new incumbent; returns whether the backend should stop.
@@ -197,16 +201,17 @@ class Monitor:
             if self.callback is not None and self.callback(now, certificate.objective, dual, x):
                 self.request_stop(Limit.INTERRUPT)
             self._report(Progress(now, nodes, certificate.objective, dual, True))
-        return self.check_deadline()
+        return self.stopping
 
-    def tick(self, nodes: int | None, primal: float | None, dual: float | None) -> bool:
-        """Periodic heartbeat from the backend; returns whether it should stop."""
-        now = time.perf_counter()
-        if self.progress is not None and now - self._last_report >= self.interval:
-            self._report(Progress(now - self.start, nodes, primal, dual, False))
-        return self.check_deadline()
+    def report_due(self) -> bool:
+        """Whether a periodic progress report is due; cheap enough for every node."""
+        return self.progress is not None and time.perf_counter() - self._last >= self.interval
+
+    def tick(self, nodes: int | None, primal: float | None, dual: float | None) -> None:
+        """Periodic progress report from the backend (call when :meth:`report_due`)."""
+        self._report(Progress(self.elapsed(), nodes, primal, dual, False))
 
     def _report(self, report: Progress) -> None:
-        self._last_report = self.start + report.time
+        self._last = self.start + report.time
         if self.progress is not None:
             self.progress(report)

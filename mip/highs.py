@@ -122,14 +122,15 @@ class HighsBackend:
                 event.interrupt()
 
         def heartbeat(event) -> None:
-            out = event.data_out
-            if problem.is_mip:
-                primal = _finite(out.mip_primal_bound)
-                stop = monitor.tick(int(out.mip_node_count), primal, _finite(out.mip_dual_bound))
-            else:
-                stop = monitor.tick(None, None, None)
-            if stop:
+            if monitor.stopping:
                 event.interrupt()
+            elif monitor.report_due():
+                out = event.data_out
+                if problem.is_mip:
+                    primal, dual = _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)
+                    monitor.tick(int(out.mip_node_count), primal, dual)
+                else:
+                    monitor.tick(None, None, None)
 
         highs.cbMipImprovingSolution.subscribe(improving)
         for hook in (highs.cbMipInterrupt, highs.cbSimplexInterrupt, highs.cbIpmInterrupt):

@@ -129,17 +129,13 @@ class ScipBackend:
 
         def on_event(scip: pyscipopt.Model, event: pyscipopt.scip.Event) -> None:
             if event.getType() == SCIP_EVENTTYPE.BESTSOLFOUND:
-                stop = monitor.incumbent(
-                    self._values(scip.getBestSol()), self._dual(scip), scip.getNTotalNodes()
-                )
-            else:
+                nodes = scip.getNTotalNodes()
+                monitor.incumbent(self._values(scip.getBestSol()), self._dual(scip), nodes)
+            elif monitor.report_due():
                 primal = scip.getPrimalbound()
-                stop = monitor.tick(
-                    scip.getNTotalNodes(),
-                    None if scip.isInfinity(abs(primal)) else primal,
-                    self._dual(scip),
-                )
-            if stop:
+                primal = None if scip.isInfinity(abs(primal)) else primal
+                monitor.tick(scip.getNTotalNodes(), primal, self._dual(scip))
+            if monitor.stopping:
                 scip.interruptSolve()
 
         model.attachEventHandlerCallback(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
+from .backend import Backend, Callback, Monitor, Outcome, Progress, Request, beats
 from .check import Certificate, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
@@ -54,10 +54,6 @@ def _certified(problem: Problem, x: np.ndarray | None) -> tuple[np.ndarray, Cert
         if certificate.feasible:
             return candidate, certificate
     return None
-
-
-def _better(problem: Problem, a: float, b: float) -> bool:
-    return a > b if problem.maximize else a < b
 
 
 def _run(backend: Backend, monitor: Monitor) -> Outcome:
@@ -224,14 +220,16 @@ def _finish(
         limit = monitor.stop_reason
     final = _certified(problem, outcome.x)
     if outcome.x is not None and final is None:
-        messages.append("the backend's final solution failed the certificate")
-        status = Status.FEASIBLE if status is Status.OPTIMAL else status
+        worst = check(problem, outcome.x)
+        detail = worst.reason or ", ".join(
+            f"{v.kind} {v.name} by {v.amount:.2g}" for v in worst.violations[:3]
+        )
+        messages.append(f"the backend's final solution failed the certificate ({detail})")
     best = _certified(problem, monitor.best_x)
-    if best is not None and (final is None or _better(problem, best[1].objective,
-                                                      final[1].objective)):  # fmt: skip
-        if final is not None and status is Status.OPTIMAL:
-            status = Status.FEASIBLE
-        final = best
+    if best is not None and (
+        final is None or beats(problem, best[1].objective, final[1].objective)
+    ):
+        final = best  # an incumbent seen on the way beats the backend's final answer
     if status not in (Status.OPTIMAL, Status.FEASIBLE, Status.ERROR):
         final = None  # an infeasibility or unboundedness claim comes without a point
     x, certificate = final if final is not None else (None, None)
@@ -246,7 +244,7 @@ def _finish(
         messages.append("the backend stopped with an open gap")
     runtime = monitor.elapsed()
     trajectory = list(monitor.trajectory)
-    if objective is not None and (not trajectory or _better(problem, objective, trajectory[-1][1])):
+    if objective is not None and (not trajectory or beats(problem, objective, trajectory[-1][1])):
         trajectory.append((runtime, objective, dual))
     return Result(
         status=status,

@@ -188,3 +188,44 @@ def test_registered_solver_is_used_and_names_are_checked():
     assert result.solver == "highs-again" and result.objective == 2.0
     with pytest.raises(UsageError, match="already registered"):
         hybridsolve.register("highs-again", Named)
+
+
+class ScriptedBackend:
+    """A backend that reports one incumbent and then claims ``final`` is optimal."""
+
+    name = "scripted"
+
+    def __init__(self, incumbent: float = 1.0, final: float = 1.0) -> None:
+        self.incumbent, self.final = incumbent, final
+
+    def prepare(self, problem: Problem, request) -> None:
+        self.problem = problem
+
+    def run(self, monitor):
+        from hybridsolve.mip import Outcome
+
+        monitor.incumbent(np.array([self.incumbent]), 1.0)
+        return Outcome(Status.OPTIMAL, "optimal", x=np.array([self.final]), dual_bound=1.0)
+
+
+def scripted(incumbent: float, final: float):
+    from hybridsolve.mip import solve
+
+    problem = Problem.from_arrays([1.0], col_lower=1.0, col_upper=2.0)
+    return solve(problem, ScriptedBackend(incumbent, final))
+
+
+def test_round_off_better_incumbent_does_not_demote_an_optimum():
+    result = scripted(incumbent=1.0 - 1e-13, final=1.0)
+    assert result.status is Status.OPTIMAL and result.x.tolist() == [1.0]
+
+
+def test_a_better_incumbent_replaces_a_worse_final_answer():
+    result = scripted(incumbent=1.0, final=1.5)
+    assert result.status is Status.OPTIMAL and result.objective == 1.0
+
+
+def test_final_answer_failing_the_certificate_is_not_returned():
+    result = scripted(incumbent=1.5, final=2.5)
+    assert result.x.tolist() == [1.5] and "bound x0" in result.message
+    assert result.status is Status.FEASIBLE and result.limit is Limit.OTHER

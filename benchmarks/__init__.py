@@ -1,0 +1,1 @@
+"""Benchmarks: commands that measure hybridsolve against peers and print ratios."""
