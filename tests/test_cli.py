@@ -17,35 +17,7 @@ import hybridsolve
 
 #: max 5 x1 + 4 x2 + 3 x3 + 0.5 y  s.t.  2 x1 + 3 x2 + x3 <= 5 (cap1),
 #: 4 x1 + x2 + 2 x3 + y <= 11 (cap2), x1 + x2 >= 1 (cover); x integer in [0, 3], y in [0, 1.5].
-SMALL_MPS = """\
-NAME          small
-OBJSENSE
-    MAX
-ROWS
- N  obj
- L  cap1
- L  cap2
- G  cover
-COLUMNS
-    MARKER                 'MARKER'                 'INTORG'
-    x1        obj       5.0        cap1      2.0
-    x1        cap2      4.0        cover     1.0
-    x2        obj       4.0        cap1      3.0
-    x2        cap2      1.0        cover     1.0
-    x3        obj       3.0        cap1      1.0
-    x3        cap2      2.0
-    MARKER                 'MARKER'                 'INTEND'
-    y         obj       0.5        cap2      1.0
-RHS
-    rhs       cap1      5.0        cap2      11.0
-    rhs       cover     1.0
-BOUNDS
- UP bnd       x1        3
- UP bnd       x2        3
- UP bnd       x3        3
- UP bnd       y         1.5
-ENDATA
-"""
+SMALL_MPS = (Path(__file__).parent / "data" / "small.mps").read_text()
 
 NAMES = ["x1", "x2", "x3", "y"]
 

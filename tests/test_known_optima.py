@@ -33,6 +33,7 @@ KNOWN = {
     "unbounded.mps": (Status.UNBOUNDED, None, "minimize"),
     "lp_only.mps": (Status.OPTIMAL, -31.0 / 3.0, "minimize"),
     "objsense_sameline.mps": (Status.OPTIMAL, 24.0, "maximize"),
+    "small.mps": (Status.OPTIMAL, 14.5, "maximize"),
 }
 OPTIMAL = [name for name, (status, _, _) in KNOWN.items() if status is Status.OPTIMAL]
 CASES = [(name, solver) for name in KNOWN for solver in SOLVERS]
