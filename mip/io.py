@@ -6,6 +6,7 @@ import gzip
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import highspy
@@ -205,11 +206,25 @@ def problem_from_highs(highs: highspy.Highs, name: str = "") -> Problem:
     )  # fmt: skip
 
 
+def _integral_bounds(problem: Problem) -> Problem:
+    """The same model with integer bounds rounded inwards (file formats want whole numbers)."""
+    integer = problem.integrality
+    lower = np.where(integer, np.ceil(problem.col_lower - 1e-9), problem.col_lower) + 0.0
+    upper = np.where(integer, np.floor(problem.col_upper + 1e-9), problem.col_upper)
+    if np.array_equal(lower, problem.col_lower) and np.array_equal(upper, problem.col_upper):
+        return problem
+    for array in (lower, upper):
+        array.setflags(write=False)
+    return replace(problem, col_lower=lower, col_upper=upper)
+
+
 def write(problem: Problem, path: str | os.PathLike) -> Path:
     """Write a model as free MPS or CPLEX LP, gzipped when the name ends in ``.gz``.
 
     MPS output has ``OBJSENSE`` on its own line and explicit bounds, so SCIP and HiGHS
-    read it back identically.
+    read it back identically. Bounds of integer variables are rounded inwards to whole
+    numbers (the same feasible set); coefficients keep HiGHS's 15 significant digits. The
+    LP format has no ranged rows: HiGHS writes each as two rows.
 
     Parameters
     ----------
@@ -234,11 +249,11 @@ def write(problem: Problem, path: str | os.PathLike) -> Path:
     suffix = _suffix(path)
     if not suffix:
         raise UsageError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
-    highs = problem.to_highs()
+    highs = _integral_bounds(problem).to_highs()
     plain_suffix = suffix.removesuffix(".gz")
     with tempfile.TemporaryDirectory(prefix="hybridsolve-write-") as tmp:
         plain = Path(tmp) / f"model{plain_suffix}"
-        if highs.writeModel(str(plain)) != highspy.HighsStatus.kOk or not plain.exists():
+        if highs.writeModel(str(plain)) == highspy.HighsStatus.kError or not plain.exists():
             raise InputError(f"{path}: HiGHS could not write the model")
         if suffix.endswith(".gz"):
             # no name or time stamp in the gzip header: the same model gives the same bytes

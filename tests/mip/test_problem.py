@@ -124,3 +124,10 @@ def test_objsense_on_the_same_line_is_read_as_maximisation(tmp_path):
         "RHS\n RHS c1 4\nBOUNDS\n UP BND x 10\nENDATA\n"
     )
     assert read(path).sense == "maximize"
+
+
+def test_fractional_integer_bounds_are_written_rounded_inwards(tmp_path):
+    p = Problem.from_arrays([1.0, 1.0], col_lower=[-0.5, 0.2], col_upper=[2.5, 7.0],
+                            integrality=[True, False])  # fmt: skip
+    q = read(write(p, tmp_path / "r.mps"))
+    assert q.col_lower.tolist() == [0.0, 0.2] and q.col_upper.tolist() == [2.0, 7.0]
