@@ -7,7 +7,12 @@ The names below are imported on first use, so ``import hybridsolve`` and
 from __future__ import annotations
 
 import importlib
+from pkgutil import extend_path
 from typing import Any
+
+# Run from a source checkout after a plain `pip install .`, this folder shadows the installed
+# package, which alone holds the mapped sub-packages (mip/ -> hybridsolve/mip/): look there too.
+__path__ = extend_path(__path__, __name__)
 
 __version__ = "0.1.0"
 
