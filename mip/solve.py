@@ -38,7 +38,7 @@ def _validate(time_limit, mip_rel_gap, threads, seed) -> None:
         raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if not (isinstance(mip_rel_gap, (int, float)) and 0 <= mip_rel_gap < math.inf):
         raise UsageError(f"mip_rel_gap must be >= 0, got {mip_rel_gap!r}")
-    if not (isinstance(threads, int) and threads >= 1):
+    if not (isinstance(threads, (int, np.integer)) and threads >= 1):
         raise UsageError(f"threads must be a positive integer, got {threads!r}")
     if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**31):
         raise UsageError(f"seed must be an integer in [0, 2**31), got {seed!r}")
