@@ -4,7 +4,7 @@
 """
 
 from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
-from .check import Certificate, Violation, check
+from .check import Certificate, Violation, certified, check
 from .errors import HybridsolveError, InputError, ProblemError, SolverError, UsageError
 from .highs import HighsBackend
 from .io import problem_from_highs, read, write
@@ -37,6 +37,7 @@ __all__ = [
     "Status",
     "UsageError",
     "Violation",
+    "certified",
     "check",
     "gap_closed",
     "problem_from_highs",

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .check import check
+from .check import certified
 from .problem import Problem
 from .result import Limit, Status, relative_gap
 
@@ -175,11 +175,10 @@ class Monitor:
             if self.stop_reason is None:
                 self.stop_reason = reason
 
-    def check_deadline(self) -> bool:
+    def check_deadline(self) -> None:
         """Request a time stop once the deadline plus a grace period has passed."""
         if self.deadline is not None and time.perf_counter() > self.deadline + GRACE:
             self.request_stop(Limit.TIME)
-        return self.stopping
 
     def improves(self, objective: float) -> bool:
         """Whether ``objective`` beats the recorded incumbent."""
@@ -188,19 +187,18 @@ class Monitor:
     def incumbent(self, x: np.ndarray, dual: float | None, nodes: int | None = None) -> bool:
         """Report a new incumbent; returns whether the backend should stop.
 
-        The incumbent is recorded only when it passes :func:`check` and improves on
-        the last one.
+        The incumbent is recorded (integers rounded where that keeps it feasible) only
+        when it passes :func:`check` and improves on the last one.
         """
-        x = np.asarray(x, dtype=np.float64)
-        certificate = check(self.problem, x)
-        if certificate.feasible and self.improves(certificate.objective):
-            now = self.elapsed()
+        found = certified(self.problem, x)
+        if found is not None and self.improves(found[1].objective):
+            point, objective, now = found[0], found[1].objective, self.elapsed()
             with self._lock:
-                self.trajectory.append((now, certificate.objective, dual))
-                self.best_x = x.copy()
-            if self.callback is not None and self.callback(now, certificate.objective, dual, x):
+                self.trajectory.append((now, objective, dual))
+                self.best_x = point.copy()
+            if self.callback is not None and self.callback(now, objective, dual, point):
                 self.request_stop(Limit.INTERRUPT)
-            self._report(Progress(now, nodes, certificate.objective, dual, True))
+            self._report(Progress(now, nodes, objective, dual, True))
         return self.stopping
 
     def report_due(self) -> bool:

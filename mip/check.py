@@ -8,7 +8,7 @@ import numpy as np
 
 from .problem import Problem
 
-__all__ = ["Certificate", "Violation", "check"]
+__all__ = ["Certificate", "Violation", "certified", "check"]
 
 #: Values this large are a solver's infinity (SCIP uses 1e20), never a solution value.
 SOLVER_INFINITY = 1e20
@@ -149,3 +149,21 @@ def check(problem: Problem, x, tol: float = 1e-6, limit: int = 10) -> Certificat
         violations=tuple(violations[:limit]),
         tol=tol,
     )
+
+
+def certified(
+    problem: Problem, x: np.ndarray | None, tol: float = 1e-6
+) -> tuple[np.ndarray, Certificate] | None:
+    """``x`` with integer variables rounded when that keeps it feasible, and its certificate.
+
+    Returns ``None`` when ``x`` is ``None`` or fails :func:`check` both rounded and as given.
+    """
+    if x is None:
+        return None
+    values = np.asarray(x, dtype=np.float64)
+    snapped = np.where(problem.integrality, np.round(values), values)
+    for candidate in (snapped, values):
+        certificate = check(problem, candidate, tol)
+        if certificate.feasible:
+            return candidate, certificate
+    return None

@@ -159,12 +159,7 @@ def read(path: str | os.PathLike) -> Problem:
     if problem.num_vars == 0:
         raise InputError(f"{path}: invalid or empty model, no variables found")
     if maximize and not problem.maximize:
-        problem = Problem.from_arrays(
-            problem.c, problem.A, problem.row_lower, problem.row_upper,
-            problem.col_lower, problem.col_upper, problem.integrality,
-            sense="maximize", offset=problem.offset, var_names=problem.var_names,
-            con_names=problem.con_names, name=problem.name,
-        )  # fmt: skip
+        problem = replace(problem, sense="maximize")
     return problem
 
 

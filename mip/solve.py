@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, Callback, Monitor, Outcome, Progress, Request, beats
-from .check import Certificate, check
+from .check import certified, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
 from .io import read
@@ -42,18 +42,6 @@ def _validate(time_limit, mip_rel_gap, threads, seed) -> None:
         raise UsageError(f"threads must be a positive integer, got {threads!r}")
     if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**31):
         raise UsageError(f"seed must be an integer in [0, 2**31), got {seed!r}")
-
-
-def _certified(problem: Problem, x: np.ndarray | None) -> tuple[np.ndarray, Certificate] | None:
-    """``x`` with integers snapped when that keeps it feasible, and its certificate."""
-    if x is None:
-        return None
-    snapped = np.where(problem.integrality, np.round(x), x)
-    for candidate in (snapped, x):
-        certificate = check(problem, candidate)
-        if certificate.feasible:
-            return candidate, certificate
-    return None
 
 
 def _run(backend: Backend, monitor: Monitor) -> Outcome:
@@ -218,14 +206,14 @@ def _finish(
     status, limit, messages = outcome.status, outcome.limit, [outcome.message]
     if limit is Limit.INTERRUPT and monitor.stop_reason is not None:
         limit = monitor.stop_reason
-    final = _certified(problem, outcome.x)
+    final = certified(problem, outcome.x)
     if outcome.x is not None and final is None:
         worst = check(problem, outcome.x)
         detail = worst.reason or ", ".join(
             f"{v.kind} {v.name} by {v.amount:.2g}" for v in worst.violations[:3]
         )
         messages.append(f"the backend's final solution failed the certificate ({detail})")
-    best = _certified(problem, monitor.best_x)
+    best = certified(problem, monitor.best_x)
     if best is not None and (
         final is None or beats(problem, best[1].objective, final[1].objective)
     ):
