@@ -34,30 +34,31 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import highspy
 import numpy as np
 import pyscipopt
-import scipy.sparse as sp
 
+from hybridsolve.datasets import (
+    capacitated_facility_location,
+    market_split,
+    multidimensional_knapsack,
+    set_cover,
+)
 from hybridsolve.mip import Problem, Status, write
 from hybridsolve.solvers import solve
 
 __all__ = [
     "Measurement",
     "Run",
-    "capacitated_facility_location",
     "cli_startup",
     "instances",
     "main",
-    "market_split",
     "measure",
-    "multi_knapsack",
     "raw_highs",
     "raw_scip",
-    "set_cover",
     "via_hybridsolve",
 ]
 
@@ -74,212 +75,13 @@ TARGET_STARTUP = 0.5
 BACKENDS = ("scip", "highs")
 
 
-# --------------------------------------------------------------------------- generators
+# --------------------------------------------------------------------------- instances
 
 
-def set_cover(rows: int, cols: int, density: float, seed: int) -> Problem:
-    """A random set covering problem with integer costs.
-
-    Follows the generator of Balas & Ho (1980) as used by Gasse et al. (2019): a 0-1 matrix
-    with the given density in which every row is covered by at least two columns and every
-    column covers at least one row; column costs are integers drawn uniformly from 1-100.
-    ``min c x`` s.t. ``A x >= 1``, ``x`` binary.
-
-    Parameters
-    ----------
-    rows, cols : int
-        Number of elements to cover and of candidate sets.
-    density : float
-        Fraction of nonzero entries of the matrix.
-    seed : int
-        Seed of the ``numpy`` generator.
-
-    Returns
-    -------
-    Problem
-
-    References
-    ----------
-    E. Balas and A. Ho, "Set covering algorithms using cutting planes, heuristics, and
-    subgradient optimization: a computational study", Mathematical Programming Study 12
-    (1980), 37-60.
-    M. Gasse, D. Chételat, N. Ferroni, L. Charlin and A. Lodi, "Exact combinatorial
-    optimization with graph convolutional neural networks", NeurIPS 2019.
-    """
-    rng = np.random.default_rng(seed)
-    cover = np.zeros((rows, cols), dtype=bool)
-    for i in range(rows):
-        cover[i, rng.choice(cols, size=2, replace=False)] = True
-    cover[rng.integers(0, rows, size=cols), np.arange(cols)] = True
-    missing = int(round(density * rows * cols)) - int(cover.sum())
-    if missing > 0:
-        free = np.flatnonzero(~cover.ravel())
-        cover.ravel()[rng.choice(free, size=missing, replace=False)] = True
-    costs = rng.integers(1, 101, size=cols)
-    return Problem.from_arrays(
-        costs, sp.csr_matrix(cover, dtype=np.float64), 1.0, np.inf, 0.0, 1.0, True,
-        name=f"setcover-{rows}x{cols}-s{seed}",
-    )  # fmt: skip
-
-
-def multi_knapsack(items: int, knapsacks: int, tightness: float, seed: int) -> Problem:
-    """A multi-dimensional 0-1 knapsack problem with correlated profits.
-
-    Follows Chu & Beasley (1998): weights ``w[i, j]`` uniform integers in 1-1000, capacities
-    ``tightness * sum_j w[i, j]`` (rounded down) and profits
-    ``sum_i w[i, j] / knapsacks + 500 u_j`` with ``u_j`` uniform in [0, 1) (rounded down).
-    ``max p x`` s.t. ``W x <= b``, ``x`` binary.
-
-    Parameters
-    ----------
-    items : int
-        Number of items (variables).
-    knapsacks : int
-        Number of knapsack constraints.
-    tightness : float
-        Capacity as a fraction of the total weight of each constraint.
-    seed : int
-        Seed of the ``numpy`` generator.
-
-    Returns
-    -------
-    Problem
-
-    References
-    ----------
-    P. C. Chu and J. E. Beasley, "A genetic algorithm for the multidimensional knapsack
-    problem", Journal of Heuristics 4 (1998), 63-86.
-    """
-    rng = np.random.default_rng(seed)
-    weights = rng.integers(1, 1001, size=(knapsacks, items))
-    capacity = np.floor(tightness * weights.sum(axis=1))
-    profits = np.floor(weights.sum(axis=0) / knapsacks + 500.0 * rng.random(items))
-    return Problem.from_arrays(
-        profits, sp.csr_matrix(weights, dtype=np.float64), -np.inf, capacity, 0.0, 1.0, True,
-        sense="maximize", name=f"mknap-{items}x{knapsacks}-s{seed}",
-    )  # fmt: skip
-
-
-def capacitated_facility_location(
-    customers: int, facilities: int, ratio: float, seed: int
-) -> Problem:
-    """A capacitated facility location problem with continuous (splittable) assignment.
-
-    Follows Cornuéjols, Sridharan & Thizy (1991) as used by Gasse et al. (2019): customers
-    and facilities at uniform points of the unit square, demands uniform integers in 5-35,
-    capacities uniform integers in 10-160 scaled so that their total is ``ratio`` times the
-    total demand, fixed costs ``U{100..110} * sqrt(capacity) + U{0..90}`` and transportation
-    cost ``10 * distance * demand``. Variables: ``y_j`` binary (open facility ``j``), then
-    ``x_ij`` in [0, 1] (share of customer ``i`` served by ``j``), row-major.
-    Constraints: every demand met, capacities respected, total open capacity covers total
-    demand, and ``x_ij <= y_j``.
-
-    Parameters
-    ----------
-    customers, facilities : int
-        Number of customers and of candidate facilities.
-    ratio : float
-        Total capacity over total demand.
-    seed : int
-        Seed of the ``numpy`` generator.
-
-    Returns
-    -------
-    Problem
-
-    References
-    ----------
-    G. Cornuéjols, R. Sridharan and J.-M. Thizy, "A comparison of heuristics and relaxations
-    for the capacitated plant location problem", European Journal of Operational Research
-    50 (1991), 280-297.
-    M. Gasse, D. Chételat, N. Ferroni, L. Charlin and A. Lodi, "Exact combinatorial
-    optimization with graph convolutional neural networks", NeurIPS 2019.
-    """
-    rng = np.random.default_rng(seed)
-    customer_xy = rng.random((customers, 2))
-    facility_xy = rng.random((facilities, 2))
-    demand = rng.integers(5, 36, size=customers).astype(np.float64)
-    capacity = rng.integers(10, 161, size=facilities).astype(np.float64)
-    fixed = np.floor(
-        rng.integers(100, 111, size=facilities) * np.sqrt(capacity)
-        + rng.integers(0, 91, size=facilities)
-    )
-    capacity = np.floor(capacity * ratio * demand.sum() / capacity.sum())
-    distance = np.linalg.norm(customer_xy[:, None, :] - facility_xy[None, :, :], axis=2)
-    transport = 10.0 * distance * demand[:, None]
-
-    pairs = customers * facilities
-    cust, fac = np.divmod(np.arange(pairs), facilities)  # x_ij in row-major order
-    x_col = facilities + np.arange(pairs)
-    demand_rows = cust
-    capacity_rows = customers + fac
-    total_row = customers + facilities
-    link_rows = total_row + 1 + np.arange(pairs)
-    row_index = np.concatenate([
-        demand_rows, capacity_rows, customers + np.arange(facilities),
-        np.full(facilities, total_row), link_rows, link_rows,
-    ])  # fmt: skip
-    col_index = np.concatenate([
-        x_col, x_col, np.arange(facilities), np.arange(facilities), x_col, fac,
-    ])  # fmt: skip
-    values = np.concatenate([
-        np.ones(pairs), demand[cust], -capacity, capacity, np.ones(pairs), -np.ones(pairs),
-    ])  # fmt: skip
-    shape = (total_row + 1 + pairs, facilities + pairs)
-    A = sp.csr_matrix((values, (row_index, col_index)), shape=shape)
-    row_lower = np.concatenate([
-        np.ones(customers), np.full(facilities, -np.inf), [demand.sum()], np.full(pairs, -np.inf),
-    ])  # fmt: skip
-    row_upper = np.concatenate([
-        np.ones(customers), np.zeros(facilities), [np.inf], np.zeros(pairs),
-    ])  # fmt: skip
-    integer = np.concatenate([np.ones(facilities, dtype=bool), np.zeros(pairs, dtype=bool)])
-    return Problem.from_arrays(
-        np.concatenate([fixed, transport.ravel()]), A, row_lower, row_upper, 0.0, 1.0, integer,
-        name=f"cfl-{customers}x{facilities}-s{seed}",
-    )  # fmt: skip
-
-
-def market_split(rows: int, items: int, seed: int) -> Problem:
-    """A market split problem in its optimisation form with slack variables.
-
-    Follows Cornuéjols & Dawande (1999): coefficients ``a[i, j]`` uniform integers in 0-99
-    and right-hand sides ``d_i = floor(sum_j a[i, j] / 2)``. The feasibility question
-    ``a x = d``, ``x`` binary, becomes ``min sum(s+ + s-)`` s.t.
-    ``a x + s+ - s- = d`` (as in Aardal et al., 2000), so a solution exists at once and
-    proving its optimality is what takes time. The original uses ``items = 10 (rows - 1)``.
-
-    Parameters
-    ----------
-    rows : int
-        Number of equations (markets).
-    items : int
-        Number of binary variables.
-    seed : int
-        Seed of the ``numpy`` generator.
-
-    Returns
-    -------
-    Problem
-
-    References
-    ----------
-    G. Cornuéjols and M. Dawande, "A class of hard small 0-1 programs", INFORMS Journal on
-    Computing 11 (1999), 205-210.
-    K. Aardal, R. E. Bixby, C. A. J. Hurkens, A. K. Lenstra and J. W. Smeltink, "Market
-    split and basis reduction: towards a solution of the Cornuéjols-Dawande instances",
-    INFORMS Journal on Computing 12 (2000), 192-202.
-    """
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 100, size=(rows, items))
-    target = (a.sum(axis=1) // 2).astype(np.float64)
-    A = sp.hstack([sp.csr_matrix(a, dtype=np.float64), sp.eye(rows), -sp.eye(rows)]).tocsr()
-    costs = np.concatenate([np.zeros(items), np.ones(2 * rows)])
-    upper = np.concatenate([np.ones(items), np.full(2 * rows, np.inf)])
-    integer = np.concatenate([np.ones(items, dtype=bool), np.zeros(2 * rows, dtype=bool)])
-    return Problem.from_arrays(
-        costs, A, target, target, 0.0, upper, integer, name=f"msplit-{rows}x{items}-s{seed}"
-    )
+def _seeded(generator: Callable[..., Problem], seed: int, *args) -> Problem:
+    """``generator(default_rng(seed), *args)``, named after its sizes and the seed."""
+    problem = generator(np.random.default_rng(seed), *args)
+    return replace(problem, name=f"{problem.name}-s{seed}")
 
 
 def instances(quick: bool) -> list[Problem]:
@@ -300,19 +102,19 @@ def instances(quick: bool) -> list[Problem]:
     """
     if quick:
         return [
-            set_cover(200, 400, 0.05, seed=0),
-            multi_knapsack(30, 5, 0.25, seed=0),
-            capacitated_facility_location(20, 15, 5.0, seed=0),
+            _seeded(set_cover, 0, 200, 400, 0.05),
+            _seeded(multidimensional_knapsack, 0, 30, 5, 0.25),
+            _seeded(capacitated_facility_location, 0, 20, 15, 5.0),
         ]
     return [
-        set_cover(500, 1000, 0.05, seed=0),
-        set_cover(400, 800, 0.05, seed=1),
-        multi_knapsack(50, 5, 0.25, seed=0),
-        multi_knapsack(60, 10, 0.25, seed=2),
-        capacitated_facility_location(40, 25, 3.0, seed=1),
-        capacitated_facility_location(40, 25, 3.0, seed=3),
-        market_split(3, 24, seed=0),
-        market_split(3, 24, seed=2),
+        _seeded(set_cover, 0, 500, 1000, 0.05),
+        _seeded(set_cover, 1, 400, 800, 0.05),
+        _seeded(multidimensional_knapsack, 0, 50, 5, 0.25),
+        _seeded(multidimensional_knapsack, 2, 60, 10, 0.25),
+        _seeded(capacitated_facility_location, 1, 40, 25, 3.0),
+        _seeded(capacitated_facility_location, 3, 40, 25, 3.0),
+        _seeded(market_split, 0, 3, 24),
+        _seeded(market_split, 2, 3, 24),
     ]
 
 
@@ -529,7 +331,7 @@ def measure(path: Path, name: str, backend: str, repeats: int) -> Measurement:
 def _warm_up(directory: Path) -> None:
     """Solve a tiny model once on every path so that imports and first calls are not timed."""
     path = directory / "warmup.mps"
-    write(multi_knapsack(10, 2, 0.5, seed=0), path)
+    write(_seeded(multidimensional_knapsack, 0, 10, 2, 0.5), path)
     for backend in BACKENDS:
         RAW[backend](path)
         via_hybridsolve(path, backend)

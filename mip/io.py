@@ -6,6 +6,7 @@ import gzip
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -129,18 +130,22 @@ def read(path: str | os.PathLike) -> Problem:
     suffix = _suffix(path)
     if not suffix:
         raise InputError(f"{path}: unknown file type, expected one of {', '.join(_SUFFIXES)}")
-    maximize, name = _scan_mps(path) if suffix.startswith(".mps") else (False, "")
+    try:
+        maximize, name = _scan_mps(path) if suffix.startswith(".mps") else (False, "")
+    except (OSError, EOFError, zlib.error) as error:  # a corrupt or truncated .gz, say
+        raise InputError(f"{path}: cannot read: {error}") from None
     highs = highspy.Highs()
     highs.setOptionValue("log_to_console", False)
-    fd, log_path = tempfile.mkstemp(suffix=".log", prefix="hybridsolve-read-")
-    os.close(fd)
-    try:
+    with tempfile.TemporaryDirectory(prefix="hybridsolve-read-") as scratch:
+        log_path = os.path.join(scratch, "read.log")
+        source = str(path)
+        if not path.name.endswith(suffix):  # HiGHS knows lower-case suffixes only
+            source = os.path.join(scratch, "model" + suffix)
+            os.symlink(path.resolve(), source)
         highs.setOptionValue("log_file", log_path)
-        status = highs.readModel(str(path))
+        status = highs.readModel(source)
         highs.setOptionValue("log_file", "")
         lines = _log_lines(log_path)
-    finally:
-        os.unlink(log_path)
     if status == highspy.HighsStatus.kError:
         error = _first(lines, "ERROR:") or "HiGHS could not read the file"
         raise InputError(f"{path}: {error.removeprefix('ERROR:').strip()}")

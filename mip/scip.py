@@ -89,9 +89,16 @@ class ScipBackend:
         self._is_mip = True
         self._message = ""
 
+    def build(self, problem: Problem) -> tuple[pyscipopt.Model, list[pyscipopt.Variable]]:
+        """The SCIP model of ``problem`` and its variables in file order.
+
+        Subclasses may build it differently, e.g. with SCIP's own file reader.
+        """
+        return build_scip(problem)
+
     def prepare(self, problem: Problem, request: Request) -> None:
         """Build the model, set limits and parameters, and add the warm start."""
-        model, variables = build_scip(problem)
+        model, variables = self.build(problem)
         if request.log:
             model.hideOutput(False)
         settings = {

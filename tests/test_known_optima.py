@@ -56,8 +56,9 @@ def solved() -> dict:
     return get
 
 
-def test_every_data_file_is_listed():
-    files = {p.name for p in DATA.iterdir() if p.name != "README.md"}
+def test_every_model_file_is_listed():
+    models = (".mps", ".lp", ".mps.gz", ".lp.gz")
+    files = {p.name for p in DATA.iterdir() if p.name.endswith(models)}
     assert files == set(KNOWN)
     readme = (DATA / "README.md").read_text()
     assert all(name in readme for name in KNOWN)

@@ -29,7 +29,7 @@ def test_wheel_has_only_the_hybridsolve_namespace(wheel):
     names = archive.namelist()
     tops = {name.split("/")[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"hybridsolve"}
-    for folder in ("mip", "benchmarks"):
+    for folder in ("mip", "comb", "datasets", "benchmarks"):
         assert f"hybridsolve/{folder}/__init__.py" in names
     assert "hybridsolve/cli.py" in names and "hybridsolve/mip/solve.py" in names
     assert not any(name.startswith("tests/") for name in names)

@@ -1,0 +1,182 @@
+"""The project's own benchmark suites: which distributions, solvers, limits and seeds.
+
+Run ``python -m hybridsolve.benchmarks.suite NAME --db results.sqlite --out report/
+[--jobs N] [--cluster ADDR] [--n N]``, or ``--list`` to see the suites. Each distribution of
+the suite goes through the same sweep as ``hybridsolve bench`` (resumable: rerun the command
+after an interruption), then the report is written and the headline printed: per
+distribution and solver the solved count, the shifted geometric mean primal integral, its
+ratio to the suite's baseline solver, and wins/ties/losses against it on the final primal
+gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+__all__ = ["SUITES", "Suite", "headline", "main"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark configuration.
+
+    Attributes
+    ----------
+    name, description : str
+        What it is called and what it measures.
+    distributions : tuple of str
+        Registered distribution names.
+    solvers : tuple of str
+        Solver names (registered solvers, peers, plug-ins).
+    baseline : str
+        The solver the others are compared with.
+    also : tuple of str
+        Further solvers to compare with; the headline gets one table per baseline.
+    time_limit : float
+        Seconds per run.
+    seeds : tuple of int
+        Solver seeds.
+    n : int
+        Test-split instances per distribution.
+    """
+
+    name: str
+    description: str
+    distributions: tuple[str, ...]
+    solvers: tuple[str, ...]
+    baseline: str
+    time_limit: float
+    seeds: tuple[int, ...]
+    n: int
+    also: tuple[str, ...] = ()
+
+
+SUITES = {
+    suite.name: suite
+    for suite in [
+        Suite(
+            "smoke",
+            "Three easy distributions, SCIP against HiGHS, 10 s: checks the harness end to end "
+            "in a few minutes.",
+            ("setcover-easy", "cauctions-easy", "itemplacement-easy"),
+            ("scip", "highs"),
+            "scip",
+            10.0,
+            (0,),
+            3,
+        ),
+        Suite(
+            "exact-medium",
+            "The exact solvers on five medium distributions, 60 s, 3 seeds: SCIP through "
+            "hybridsolve, SCIP on its own file reader (scip-raw) and HiGHS.",
+            ("setcover-medium", "cauctions-medium", "facilities-medium", "indset-medium",
+             "gisp-medium"),
+            ("scip", "scip-raw", "highs"),
+            "scip",
+            60.0,
+            (0, 1, 2),
+            10,
+        ),
+        Suite(
+            "lns",
+            "The LNS meta-solver (SCIP sub-MIPs) against SCIP default, HiGHS and Balans 2.2.0 "
+            "(optional peer, `pip install balans`) on medium and hard distributions of five "
+            "domains, 60 s, one thread, 3 seeds; primal-integral ratios and wins against "
+            "SCIP and against Balans.",
+            ("setcover-medium", "setcover-hard", "cauctions-medium", "cauctions-hard",
+             "indset-medium", "indset-hard", "gisp-medium", "gisp-hard",
+             "facilities-medium", "facilities-hard"),
+            ("lns", "scip", "highs", "balans"),
+            "scip",
+            60.0,
+            (0, 1, 2),
+            5,
+            also=("balans",),
+        ),
+    ]
+}  # fmt: skip
+
+
+def headline(summary_rows: list[dict]) -> str:
+    """The headline table as text, one line per (distribution, solver).
+
+    Parameters
+    ----------
+    summary_rows : list of dict
+        Output of :func:`hybridsolve.benchmarks.metrics.summary`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"{'distribution':24} {'solver':12} {'solved':>7} {'sgm PI':>8} {'PI ratio':>9} "
+        f"{'W/T/L':>9}"
+    ]
+    for row in summary_rows:
+        ratio = "-" if row["integral_ratio"] is None else f"{row['integral_ratio']:.3f}"
+        wtl = f"{row['wins']}/{row['ties']}/{row['losses']}"
+        lines.append(
+            f"{row['collection']:24} {row['solver']:12} {row['solved']:>3}/{row['runs']:<3} "
+            f"{row['sgm_primal_integral']:8.2f} {ratio:>9} {wtl:>9}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", nargs="?", help="suite name (see --list)")
+    parser.add_argument("--list", action="store_true", help="print the suites and exit")
+    parser.add_argument("--db", help="SQLite results file (resumable)")
+    parser.add_argument("--out", help="report directory")
+    parser.add_argument("--jobs", type=int, default=1, help="runs side by side")
+    parser.add_argument("--cluster", help="Dask scheduler address")
+    parser.add_argument("--n", type=int, help="instances per distribution (default: suite's)")
+    args = parser.parse_args(argv)
+    if args.list or not args.name:
+        for suite in SUITES.values():
+            print(f"{suite.name}: {suite.description}")
+        return 0
+    if args.name not in SUITES:
+        parser.error(f"unknown suite {args.name!r}; choose from {', '.join(SUITES)}")
+    if not args.db or not args.out:
+        parser.error("--db and --out are needed to run a suite")
+
+    from hybridsolve.datasets import load
+
+    from .metrics import run_metrics, summary
+    from .report import write_report
+    from .runner import plan, progress_line, sweep
+    from .store import KEY, Store
+
+    suite = SUITES[args.name]
+    n = args.n or suite.n
+    planned = set()
+    with Store(args.db) as store:
+        for distribution in suite.distributions:
+            print(f"{distribution}: {n} instances x {len(suite.solvers)} solvers x "
+                  f"{len(suite.seeds)} seeds, {suite.time_limit:g} s each", flush=True)  # fmt: skip
+            collection = load(distribution, n=n)
+            sweep(
+                collection, suite.solvers, suite.seeds, suite.time_limit, store,
+                jobs=args.jobs, cluster=args.cluster,
+                progress=lambda stats, elapsed: print(
+                    "  " + progress_line(stats, elapsed, args.jobs), file=sys.stderr, flush=True
+                ),
+            )  # fmt: skip
+            planned |= {task.key for task in plan(collection, suite.solvers, suite.seeds,
+                                                  suite.time_limit)}  # fmt: skip
+        rows = [row for row in store.rows() if tuple(row[k] for k in KEY) in planned]
+    write_report(rows, args.out, baseline=suite.baseline)
+    metrics = run_metrics(rows)
+    for baseline in (suite.baseline, *suite.also):
+        print(f"\nagainst {baseline}:")
+        print(headline(summary(metrics, baseline=baseline)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

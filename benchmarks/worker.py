@@ -1,0 +1,188 @@
+"""One benchmark run in its own process: ``python -m hybridsolve.benchmarks.worker``.
+
+The runner writes a :class:`Task` as JSON to the worker's stdin; the worker loads the
+instance (reading its file or generating it from its distribution), runs the solver with
+one thread, certifies the answer itself with :func:`hybridsolve.mip.check`, and prints one
+line ``RESULT {json}`` on stdout. Any error becomes a record with status ``error``; a
+process that dies or hangs is recorded by the runner (``crashed`` / ``timeout``).
+
+Solvers are resolved in this order: a ``module:function`` name (a plug-in, called as
+``function(problem, time_limit=..., seed=..., path=...)`` and returning a
+:class:`hybridsolve.mip.Result`), a peer of :mod:`hybridsolve.benchmarks.peers`, or a name
+registered with :func:`hybridsolve.register` (``scip``, ``highs``, ``lns``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["MARKER", "Task", "main", "record_of", "run_task"]
+
+#: Prefix of the worker's result line on stdout.
+MARKER = "RESULT "
+
+
+@dataclass(frozen=True)
+class Task:
+    """One (instance, solver, seed) run to do.
+
+    Attributes
+    ----------
+    collection, instance : str
+        Collection label and instance name.
+    solver : str
+        Solver name (see the module docstring).
+    seed : int
+        Solver seed.
+    time_limit : float
+        Wall-clock limit in seconds.
+    path : str or None
+        Model file; ``None`` for an instance generated from ``generate``.
+    generate : list or None
+        ``[distribution, split, index, base_seed]`` of a registered distribution.
+    reference : float or None
+        Best known objective, when known.
+    """
+
+    collection: str
+    instance: str
+    solver: str
+    seed: int
+    time_limit: float
+    path: str | None = None
+    generate: list | None = None
+    reference: float | None = None
+
+    @property
+    def key(self) -> tuple:
+        """``(collection, instance, solver, seed, time_limit)``, as the store keys runs."""
+        return (self.collection, self.instance, self.solver, self.seed, float(self.time_limit))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Task:
+        return cls(**json.loads(text))
+
+
+def record_of(task: Task, **fields: Any) -> dict[str, Any]:
+    """A store record for ``task`` with the given fields and defaults for the rest."""
+    record = {
+        "collection": task.collection,
+        "instance": task.instance,
+        "solver": task.solver,
+        "seed": task.seed,
+        "time_limit": float(task.time_limit),
+        "status": "error",
+        "objective": None,
+        "dual_bound": None,
+        "sense": "minimize",
+        "runtime": 0.0,
+        "nodes": None,
+        "certified": None,
+        "trajectory": [],
+        "reference": task.reference,
+        "message": "",
+        "stats": {},
+        "host": socket.gethostname(),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    record.update(fields)
+    return record
+
+
+def _problem(task: Task):
+    from hybridsolve.mip import read
+
+    if task.path is not None:
+        return read(task.path)
+    from hybridsolve.datasets import get
+
+    distribution, split, index, base_seed = task.generate
+    return get(distribution).instance(split, index, base_seed)
+
+
+def _solver(name: str):
+    if ":" in name:
+        module, _, function = name.partition(":")
+        return getattr(importlib.import_module(module), function)
+    from hybridsolve.benchmarks.peers import PEERS
+
+    if name in PEERS:
+        return PEERS[name]
+    from hybridsolve.solvers import solve
+
+    def registered(problem, *, time_limit: float, seed: int, path: str | None):
+        return solve(problem, name, time_limit=time_limit, seed=seed, threads=1)
+
+    return registered
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Load the instance, run the solver, certify, and build the store record.
+
+    Returns
+    -------
+    dict
+        A record with every column of :data:`hybridsolve.benchmarks.store.COLUMNS`.
+    """
+    from hybridsolve.mip import HybridsolveError, check
+
+    start = time.perf_counter()
+    try:
+        problem = _problem(task)
+        run = _solver(task.solver)
+        result = run(problem, time_limit=task.time_limit, seed=task.seed, path=task.path)
+    except HybridsolveError as error:
+        return record_of(task, message=str(error), runtime=time.perf_counter() - start)
+    except Exception as error:  # a plug-in's bug costs this run only
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        return record_of(task, message=message, runtime=time.perf_counter() - start)
+    certified = None
+    message = result.message or ""
+    if result.x is not None:
+        certificate = check(problem, result.x)
+        objective_ok = result.objective is not None and abs(
+            certificate.objective - result.objective
+        ) <= 1e-6 * max(1.0, abs(result.objective))
+        certified = certificate.feasible and objective_ok
+        if not certified:
+            message = f"not certified: {certificate.summary().splitlines()[0]}"
+    return record_of(
+        task,
+        status=result.status.value,
+        objective=result.objective,
+        dual_bound=result.dual_bound,
+        sense=problem.sense,
+        runtime=result.runtime,
+        nodes=result.nodes,
+        certified=certified,
+        trajectory=[list(point) for point in result.trajectory],
+        message=message,
+        stats=result.stats,
+    )
+
+
+def main() -> int:
+    """Read a task from stdin, print its record on stdout; exit 0 unless stdin is bad."""
+    try:
+        task = Task.from_json(sys.stdin.read())
+    except (ValueError, TypeError) as error:
+        print(f"hybridsolve worker: bad task: {error}", file=sys.stderr)
+        return 2
+    record = run_task(task)
+    sys.stdout.write("\n" + MARKER + json.dumps(record) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""Problem-specific instances and heuristics: TSP, ATSP, CVRP, OP, KP, MIS, SMTT.
+
+Each instance type is a frozen dataclass holding read-only numpy arrays, validated on
+construction (bad input raises :class:`hybridsolve.mip.ProblemError`). Where a MIP
+formulation exists, ``to_problem()`` exports it as a :class:`hybridsolve.mip.Problem`, so
+the same instance can be solved both ways and cross-checked.
+
+:func:`solve` runs the Numba-compiled heuristics (:mod:`.tsp`, :mod:`.cvrp`, ...) on an
+instance and returns a checked :class:`Solution`.
+"""
+
+from __future__ import annotations
+
+from .graphs import MIS
+from .knapsack import KP
+from .routing import ATSP, CVRP, OP, TSP, Rounding
+from .scheduling import SMTT
+from .solve import Solution, solve
+
+__all__ = ["ATSP", "CVRP", "KP", "MIS", "OP", "SMTT", "TSP", "Rounding", "Solution", "solve"]
