@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run = verbs.add_parser("solve", help="solve an MPS/LP file", epilog=_EPILOG)
     run.add_argument("file", help="model file: .mps, .lp, optionally .gz")
     run.add_argument(
-        "--solver", default="scip", help="scip (default), highs, or a registered solver"
+        "--solver", default="scip", help="scip (default), highs, lns, or a registered solver"
     )
     run.add_argument(
         "--time-limit", type=float, metavar="S", help="wall-clock seconds, reading included"
@@ -94,6 +94,87 @@ def _parser() -> argparse.ArgumentParser:
         "--tol", type=float, default=1e-6, help="feasibility tolerance (default 1e-6)"
     )
     cert.add_argument("--json", action="store_true", help="print one JSON object")
+
+    gen = verbs.add_parser(
+        "generate", help="write instances of a registered distribution", epilog=_EPILOG
+    )
+    gen.add_argument("distribution", nargs="?", help="e.g. setcover-easy (see --list)")
+    gen.add_argument("--list", action="store_true", help="print the distribution names and exit")
+    gen.add_argument("--out", metavar="DIR", help="output directory (created when missing)")
+    gen.add_argument("--split", default="test", help="train, valid or test (default test)")
+    gen.add_argument("--n", type=int, default=100, metavar="N", help="instances (default 100)")
+    gen.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default 0)")
+    gen.add_argument(
+        "--solve-reference",
+        type=float,
+        metavar="SECONDS",
+        help="solve each instance with SCIP this long; store objective and bound",
+    )
+    gen.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="reference solves side by side"
+    )
+    gen.add_argument("--quiet", action="store_true", help="print only the final line")
+
+    bench = verbs.add_parser(
+        "bench", help="run solvers over instances into a results database", epilog=_EPILOG
+    )
+    bench.add_argument(
+        "--instances", required=True, metavar="DIST_OR_DIR",
+        help="registered distribution, directory of MPS/LP files, or one file",
+    )  # fmt: skip
+    bench.add_argument(
+        "--solvers", default="scip,highs", metavar="A,B",
+        help="comma-separated: registered solvers, peers (scip-raw), module:function plug-ins",
+    )  # fmt: skip
+    bench.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="per run")
+    bench.add_argument("--seeds", default="0", metavar="0,1,2", help="solver seeds")
+    bench.add_argument("--db", required=True, metavar="FILE", help="SQLite results file")
+    bench.add_argument("--jobs", type=int, default=1, metavar="N", help="runs side by side")
+    bench.add_argument("--cluster", metavar="ADDR", help="Dask scheduler, e.g. tcp://host:8786")
+    bench.add_argument(
+        "--n", type=int, default=10, metavar="N", help="instances of a distribution (default 10)"
+    )
+    bench.add_argument("--split", default="test", help="split of a distribution (default test)")
+    bench.add_argument(
+        "--grace", type=float, metavar="S", help="seconds past the limit before a run is killed"
+    )
+    bench.add_argument("--quiet", action="store_true", help="print only the final line")
+
+    rep = verbs.add_parser("report", help="tables and plots from a results database")
+    rep.add_argument("db", help="SQLite results file written by 'bench'")
+    rep.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    rep.add_argument("--baseline", metavar="SOLVER", help="solver the others are compared to")
+    rep.add_argument("--pair", metavar="A,B", help="the two solvers of the scatter plot")
+
+    for verb, kind, default in (
+        ("tsp", "TSPLIB .tsp/.atsp", "ils; nearest_neighbour, greedy, space_filling, "
+         "cheapest_insertion, farthest_insertion, two_opt, or_opt, or_3opt"),
+        ("cvrp", "CVRPLIB .vrp", "ils; savings, sweep, local_search"),
+    ):  # fmt: skip
+        route = verbs.add_parser(
+            verb, help=f"solve a {kind} file with the comb heuristics", epilog=_EPILOG
+        )
+        route.add_argument("file", help=f"{kind} file (read with vrplib)")
+        route.add_argument("--method", metavar="NAME", help=f"default {default}")
+        route.add_argument(
+            "--time-limit", type=float, metavar="S", help="wall-clock seconds of the search"
+        )
+        route.add_argument("--seed", type=int, default=0, metavar="N")
+        route.add_argument(
+            "--best-known", type=float, metavar="VALUE",
+            help="reference cost for the gap"
+            + (" (default: the Cost line of FILE's .sol file, if any)" if verb == "cvrp" else ""),
+        )  # fmt: skip
+        route.add_argument(
+            "--option", type=_option, action="append", default=[], metavar="KEY=VALUE",
+            help="method option, repeatable (e.g. iterations=1000, k=12)",
+        )  # fmt: skip
+        route.add_argument(
+            "--json", action="store_true",
+            help="print one JSON object (0-based node indices; CVRP depot 0)",
+        )  # fmt: skip
+        route.add_argument("--plot", metavar="OUT.png", help="draw the tour or routes")
+        route.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -158,7 +239,26 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         print(json.dumps(out))
     else:
         print(result.summary())
+        if result.stats.get("operators"):
+            print(_operator_table(result.stats))
     return 1 if result.status is Status.ERROR else 0
+
+
+def _operator_table(stats: dict) -> str:
+    """The LNS bandit statistics: pulls, improvements and time per arm."""
+    initial = stats.get("initial", {})
+    lines = [
+        f"lns         {stats['iterations']} iterations, {stats['backend']} sub-MIPs, "
+        f"{stats['policy']} bandit; initial run {initial.get('seconds', 0):.1f} s "
+        f"-> {initial.get('objective', '-')}",
+        f"{'  arm':24} {'pulls':>6} {'improved':>9} {'solved':>7} {'limit':>6} {'seconds':>8}",
+    ]
+    for name, arm in stats["operators"].items():
+        lines.append(
+            f"  {name:22} {arm['pulls']:>6} {arm['improvements']:>9} {arm['solved']:>7} "
+            f"{arm['limits']:>6} {arm['seconds']:>8.1f}"
+        )
+    return "\n".join(lines)
 
 
 def _with_total_runtime(result, runtime: float):
@@ -200,6 +300,193 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from hybridsolve import datasets
+    from hybridsolve.mip import UsageError
+
+    if args.list:
+        print("\n".join(datasets.distributions()))
+        return 0
+    if not args.distribution or not args.out:
+        raise UsageError("generate needs a DISTRIBUTION and --out DIR (or --list)")
+    say = None if args.quiet else (lambda line: print(line, flush=True))
+    manifest = datasets.generate(
+        args.distribution,
+        args.out,
+        split=args.split,
+        n=args.n,
+        seed=args.seed,
+        reference_time=args.solve_reference,
+        jobs=args.jobs,
+        progress=say,
+    )
+    print(
+        f"{len(manifest['instances'])} instances of {manifest['distribution']} "
+        f"({manifest['split']} split, seed {manifest['seed']}) in {args.out}"
+    )
+    return 0
+
+
+def _names(text: str, what: str) -> list[str]:
+    from hybridsolve.mip import UsageError
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise UsageError(f"{what} needs at least one name")
+    return names
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from hybridsolve.benchmarks.runner import progress_line, sweep
+    from hybridsolve.benchmarks.store import Store
+    from hybridsolve.datasets import load
+    from hybridsolve.mip import UsageError
+
+    solvers = _names(args.solvers, "--solvers")
+    try:
+        seeds = [int(seed) for seed in _names(args.seeds, "--seeds")]
+    except ValueError:
+        raise UsageError(f"--seeds takes integers like 0,1,2, got {args.seeds!r}") from None
+    if args.time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
+    collection = load(args.instances, split=args.split, n=args.n)
+    parallel = args.jobs
+    tty = sys.stderr.isatty()
+
+    def show(stats, elapsed: float) -> None:
+        line = progress_line(stats, elapsed, parallel)
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    with Store(args.db) as store:
+        stats = sweep(
+            collection, solvers, seeds, args.time_limit, store,
+            jobs=args.jobs, cluster=args.cluster, grace=args.grace,
+            progress=None if args.quiet else show,
+        )  # fmt: skip
+    if tty and not args.quiet:
+        print(file=sys.stderr)
+    print(f"{stats.done} runs stored in {args.db} ({stats.skipped} were stored before)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hybridsolve.benchmarks.report import write_report
+    from hybridsolve.benchmarks.store import Store
+    from hybridsolve.mip import InputError
+
+    if not Path(args.db).is_file():
+        raise InputError(f"{args.db}: no such results file")
+    with Store(args.db) as store:
+        rows = store.rows()
+    pair = None if args.pair is None else tuple(_names(args.pair, "--pair"))
+    files = write_report(rows, args.out, baseline=args.baseline, pair=pair)
+    for file in files:
+        print(file)
+    return 0
+
+
+def _sol_cost(path) -> float | None:
+    """The ``Cost`` line of the CVRPLIB ``.sol`` file next to ``path``, if there is one."""
+    sol = path.with_suffix(".sol")
+    if not sol.is_file():
+        return None
+    for line in sol.read_text(errors="replace").splitlines():
+        head, _, value = line.strip().partition(" ")
+        if head.lower() == "cost":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _plot(solution, path: str) -> None:
+    """Draw the tour or routes of ``solution`` into a PNG file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xy = solution.instance.coords
+    fig, ax = plt.subplots(figsize=(7, 7))
+    if solution.routes is not None:
+        colours = plt.get_cmap("tab20")
+        for r, route in enumerate(solution.routes):
+            walk = [0, *route.tolist(), 0]
+            ax.plot(xy[walk, 0], xy[walk, 1], "-", lw=0.8, color=colours(r % 20))
+        ax.plot(xy[1:, 0], xy[1:, 1], "o", ms=2, color="black")
+        ax.plot(xy[0, 0], xy[0, 1], "s", ms=8, color="red")
+    else:
+        walk = [*solution.tour.tolist(), int(solution.tour[0])]
+        ax.plot(xy[walk, 0], xy[walk, 1], "-", lw=0.6, color="tab:blue")
+        ax.plot(xy[:, 0], xy[:, 1], "o", ms=1.5, color="black")
+    name = getattr(solution.instance, "name", "") or type(solution.instance).__name__
+    ax.set_title(f"{name}: {solution.method}, cost {solution.cost:.10g}")
+    ax.set_aspect("equal")
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except (OSError, ValueError) as exc:
+        from hybridsolve.mip import UsageError
+
+        raise UsageError(f"--plot: cannot write {path} ({exc})") from None
+    finally:
+        plt.close(fig)
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    from dataclasses import replace
+    from pathlib import Path
+
+    from hybridsolve.comb import solve
+    from hybridsolve.datasets import read_cvrplib, read_tsplib
+    from hybridsolve.mip import UsageError
+
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
+    instance = (read_tsplib if args.command == "tsp" else read_cvrplib)(args.file)
+    if args.plot and getattr(instance, "coords", None) is None:
+        raise UsageError(f"--plot needs node coordinates; {args.file} has none")
+    best_known = args.best_known
+    if best_known is None and args.command == "cvrp":
+        best_known = _sol_cost(Path(args.file))
+    if not (args.json or args.quiet):
+        print(f"{args.file}: {instance!r}", flush=True)
+    header = [f"{'time':>9} {'cost':>16}"]
+
+    def show(seconds: float, cost: float) -> None:
+        if header:
+            print(header.pop(), flush=True)
+        print(f"{seconds:>9.2f} {cost:>16.10g}", flush=True)
+
+    time_limit = None
+    if args.time_limit is not None:  # the limit counts from the start, reading included
+        time_limit = max(args.time_limit - (time.perf_counter() - start), 1e-3)
+    solution = solve(
+        instance, args.method, time_limit=time_limit, seed=args.seed,
+        progress=None if (args.json or args.quiet) else show, **dict(args.option),
+    )  # fmt: skip
+    solution = replace(solution, runtime=time.perf_counter() - start)
+    gap = None if best_known is None else solution.gap(best_known)
+    if args.plot:
+        _plot(solution, args.plot)
+    if args.json:
+        out = {"file": args.file, **solution.to_dict(), "best_known": best_known, "gap": gap}
+        print(json.dumps(out))
+    else:
+        line = f"cost {solution.cost:.10g}"
+        if gap is not None:
+            line += f"  gap {100 * gap:.3f}% to best known {best_known:.10g}"
+        if solution.routes is not None:
+            line += f"  routes {len(solution.routes)}"
+        print(f"{line}  time {solution.runtime:.2f} s  method {solution.method}")
+        if args.plot:
+            print(f"plot written to {args.plot}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -207,7 +494,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hybridsolve.mip.errors import HybridsolveError
 
     try:
-        return {"solve": _cmd_solve, "check": _cmd_check}[args.command](args)
+        commands = {
+            "solve": _cmd_solve,
+            "check": _cmd_check,
+            "generate": _cmd_generate,
+            "bench": _cmd_bench,
+            "report": _cmd_report,
+            "tsp": _cmd_route,
+            "cvrp": _cmd_route,
+        }
+        return commands[args.command](args)
     except HybridsolveError as exc:
         print(f"hybridsolve: error: {exc}", file=sys.stderr)
         return exc.exit_code

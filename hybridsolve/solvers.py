@@ -8,6 +8,7 @@ itself knows only SCIP and HiGHS.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,15 @@ from hybridsolve.mip import solve as _solve_with
 
 __all__ = ["available", "register", "solve"]
 
-_REGISTRY: dict[str, Callable[[], Backend]] = dict(BACKENDS)
+
+def _lns() -> Backend:
+    """The LNS meta-solver, imported on first use (alns and mabwiser load slowly)."""
+    from hybridsolve.lns import LnsBackend
+
+    return LnsBackend()
+
+
+_REGISTRY: dict[str, Callable[[], Backend]] = {**BACKENDS, "lns": _lns}
 
 
 def register(name: str, factory: Callable[[], Backend], *, replace: bool = False) -> None:
@@ -58,7 +67,8 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
     **kwargs
         ``time_limit``, ``mip_rel_gap``, ``threads``, ``seed``, ``warm_start``,
         ``callback``, ``log``, ``options``, ``progress``: see
-        :func:`hybridsolve.mip.solve`.
+        :func:`hybridsolve.mip.solve`. ``time_limit`` counts from this call, the
+        import of a solver loaded on first use included.
 
     Returns
     -------
@@ -73,4 +83,9 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
     """
     if solver not in _REGISTRY:
         raise UsageError(f"unknown solver {solver!r}; choose from {', '.join(_REGISTRY)}")
-    return _solve_with(problem, _REGISTRY[solver](), **kwargs)
+    start = time.perf_counter()
+    backend = _REGISTRY[solver]()
+    limit = kwargs.get("time_limit")
+    if isinstance(limit, (int, float)) and limit > 0:  # the solver's import counts too
+        kwargs["time_limit"] = max(limit - (time.perf_counter() - start), 1e-3)
+    return _solve_with(problem, backend, **kwargs)

@@ -1,0 +1,268 @@
+"""``comb.solve``: one entry point for the heuristics of every combinatorial problem type.
+
+:data:`_METHODS` maps each instance type to its named methods, each called as
+``method(instance, *, tracker, seed, **options)`` and returning the raw solution (a tour,
+a list of routes, a selection or a sequence as int64 arrays). :func:`solve` picks the
+method, runs it under a :class:`~hybridsolve.comb._search.Tracker`, checks the answer with
+the instance's own validity check and wraps it in a frozen :class:`Solution`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hybridsolve.mip.errors import ProblemError, SolverError, UsageError
+
+from . import cvrp, small, tsp
+from ._search import Progress, Tracker
+from .graphs import MIS
+from .knapsack import KP
+from .routing import ATSP, CVRP, OP, TSP
+from .scheduling import SMTT
+
+__all__ = ["Solution", "methods", "solve"]
+
+#: Methods by instance type; the last one listed is the default. comb/small.py's table of
+#: KP, MIS, SMTT and OP methods is merged in here.
+_METHODS: dict[type, dict[str, Callable[..., Any]]] = {
+    TSP: {
+        "nearest_neighbour": tsp.nearest_neighbour,
+        "greedy": tsp.greedy,
+        "space_filling": tsp.space_filling,
+        "cheapest_insertion": tsp.cheapest_insertion,
+        "farthest_insertion": tsp.farthest_insertion,
+        "two_opt": tsp.two_opt,
+        "or_opt": tsp.or_opt,
+        "or_3opt": tsp.or_3opt,
+        "ils": tsp.ils,
+    },
+    ATSP: {
+        "nearest_neighbour": tsp.nearest_neighbour,
+        "greedy": tsp.greedy,
+        "cheapest_insertion": tsp.cheapest_insertion,
+        "farthest_insertion": tsp.farthest_insertion,
+        "or_opt": tsp.or_opt,
+        "or_3opt": tsp.or_3opt,
+        "ils": tsp.ils,
+    },
+    CVRP: {
+        "savings": cvrp.savings,
+        "sweep": cvrp.sweep,
+        "local_search": cvrp.local_search,
+        "ils": cvrp.ils,
+    },
+}
+_METHODS.update(small.METHODS)
+
+#: How each type's answer is stored, checked and costed: (Solution field, check method,
+#: cost method, larger is better).
+_ANSWERS: dict[type, tuple[str, str, str, bool]] = {
+    TSP: ("tour", "check_tour", "tour_cost", False),
+    ATSP: ("tour", "check_tour", "tour_cost", False),
+    CVRP: ("routes", "check_routes", "routes_cost", False),
+    OP: ("tour", "check_tour", "tour_prize", True),
+    KP: ("selection", "check_selection", "value", True),
+    MIS: ("selection", "check_independent", "weight", True),
+    SMTT: ("sequence", "check_sequence", "tardiness", False),
+}
+
+
+def _listed(value: np.ndarray | tuple[np.ndarray, ...] | None):
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return [part.tolist() for part in value]
+    return value.tolist()
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Solution:
+    """A checked answer of :func:`solve`.
+
+    Attributes
+    ----------
+    instance : object
+        The instance solved.
+    method : str
+        The method that produced it.
+    cost : float
+        Its cost under the instance's own cost function: tour length, total route length,
+        total tardiness; for maximisation problems the value collected (OP prize, knapsack
+        value, independent set weight).
+    runtime : float
+        Wall-clock seconds of the method.
+    seed : int
+        The seed it ran with.
+    tour : numpy.ndarray or None
+        TSP/ATSP: a permutation of the nodes; OP: the visited nodes without the depot.
+    routes : tuple of numpy.ndarray or None
+        CVRP: one array of customers per route, the depot (0) implied at both ends.
+    selection : numpy.ndarray or None
+        Knapsack: chosen items; independent set: chosen nodes.
+    sequence : numpy.ndarray or None
+        Total tardiness: the job order.
+    trajectory : tuple of (float, float)
+        ``(seconds, cost)`` at each improvement the method recorded.
+    maximize : bool
+        Whether a larger cost is better.
+    """
+
+    instance: Any
+    method: str
+    cost: float
+    runtime: float
+    seed: int = 0
+    tour: np.ndarray | None = None
+    routes: tuple[np.ndarray, ...] | None = None
+    selection: np.ndarray | None = None
+    sequence: np.ndarray | None = None
+    trajectory: tuple[tuple[float, float], ...] = ()
+    maximize: bool = False
+
+    def gap(self, reference: float) -> float:
+        """Relative gap to a reference value, positive when worse than it.
+
+        ``(cost - reference) / |reference|`` (reversed for maximisation); ``0`` when both are
+        zero and ``inf`` when only the reference is.
+        """
+        diff = (reference - self.cost) if self.maximize else (self.cost - reference)
+        if reference == 0:
+            return 0.0 if diff == 0 else math.inf
+        return diff / abs(reference)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (instance described by its type, name and size)."""
+        out: dict[str, Any] = {
+            "problem": type(self.instance).__name__,
+            "name": getattr(self.instance, "name", ""),
+            "size": int(self.instance.size),
+            "method": self.method,
+            "cost": self.cost,
+            "runtime": self.runtime,
+            "seed": self.seed,
+        }
+        for field in ("tour", "routes", "selection", "sequence"):
+            value = getattr(self, field)
+            if value is not None:
+                out[field] = _listed(value)
+        out["trajectory"] = [list(point) for point in self.trajectory]
+        return out
+
+    def summary(self) -> str:
+        """One line for people."""
+        what = type(self.instance).__name__
+        extra = f", {len(self.routes)} routes" if self.routes is not None else ""
+        return (
+            f"{what} {getattr(self.instance, 'name', '') or ''} size {self.instance.size}: "
+            f"{self.method} cost {self.cost:.10g}{extra} in {self.runtime:.3f} s"
+        ).replace("  ", " ")
+
+    def __repr__(self) -> str:
+        return (
+            f"Solution({type(self.instance).__name__}, method={self.method!r}, "
+            f"cost={self.cost:.10g}, runtime={self.runtime:.3f})"
+        )
+
+
+def methods(instance_or_type: Any) -> tuple[str, ...]:
+    """Names of the methods :func:`solve` knows for an instance (or instance type)."""
+    kind = instance_or_type if isinstance(instance_or_type, type) else type(instance_or_type)
+    return tuple(_METHODS.get(kind, {}))
+
+
+def solve(
+    instance: Any,
+    method: str | None = None,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+    **options: Any,
+) -> Solution:
+    """Run a heuristic on a combinatorial instance and return its checked solution.
+
+    Parameters
+    ----------
+    instance : TSP, ATSP, CVRP, OP, KP, MIS or SMTT
+        The instance.
+    method : str, optional
+        A name from :func:`methods`; by default the last (strongest) one listed, for the
+        routing problems ``"ils"``.
+    time_limit : float, optional
+        Wall-clock seconds for the search. Without it the iterative methods stop after a
+        number of iterations (an ``iterations`` option where they take one) and the
+        answer depends only on the seed.
+    seed : int
+        Seed of every random choice.
+    progress : callable, optional
+        Called as ``progress(seconds, cost)`` at each recorded improvement.
+    **options
+        Method options, such as ``iterations``, ``k`` (neighbour list length) or
+        ``start`` (construction); see each method's docstring.
+
+    Returns
+    -------
+    Solution
+        Checked with the instance's own check (``check_tour``, ``check_routes``, ...).
+
+    Raises
+    ------
+    UsageError
+        On an unknown instance type, method or option, a non-positive time limit or a
+        seed that is not an integer.
+    SolverError
+        When a method returns an answer the instance's check refuses (a bug).
+    """
+    kind = type(instance)
+    if kind not in _METHODS:
+        known = ", ".join(sorted(t.__name__ for t in _METHODS))
+        raise UsageError(f"no heuristics for {kind.__name__}; solve takes {known}")
+    table = _METHODS[kind]
+    name = list(table)[-1] if method is None else method
+    if name not in table:
+        raise UsageError(
+            f"unknown method {name!r} for {kind.__name__}; choose from {', '.join(table)}"
+        )
+    if time_limit is not None and (
+        isinstance(time_limit, bool)
+        or not isinstance(time_limit, (int, float))
+        or not time_limit > 0
+    ):
+        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise UsageError(f"seed must be an integer, got {seed!r}")
+    function = table[name]
+    accepted = [p for p in inspect.signature(function).parameters if p not in ("instance",
+                "tracker", "seed")]  # fmt: skip
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        allowed = ", ".join(accepted) or "none"
+        raise UsageError(f"method {name!r} has no option {unknown[0]!r} (options: {allowed})")
+    field, check, cost_of, maximize = _ANSWERS[kind]
+    tracker = Tracker(time_limit, progress, maximize=maximize)
+    answer = function(instance, tracker=tracker, seed=int(seed), **options)
+    runtime = tracker.elapsed()
+    if field == "routes":
+        answer = tuple(np.asarray(route, dtype=np.int64) for route in answer)
+    else:
+        answer = np.asarray(answer, dtype=np.int64)
+    try:
+        getattr(instance, check)(answer)
+    except ProblemError as exc:
+        raise SolverError(f"method {name!r} returned an invalid solution: {exc}") from None
+    cost = float(getattr(instance, cost_of)(answer))
+    trajectory = list(tracker.trajectory)
+    best = tracker.best
+    tol = 1e-9 * max(1.0, abs(cost))
+    if best is None or abs(best - cost) > tol:
+        trajectory.append((runtime, cost))
+    return Solution(
+        instance=instance, method=name, cost=cost, runtime=runtime, seed=int(seed),
+        trajectory=tuple(trajectory), maximize=maximize, **{field: answer},
+    )  # fmt: skip

@@ -1,0 +1,32 @@
+"""Bandit-driven adaptive large neighbourhood search over SCIP and HiGHS sub-MIPs.
+
+``hybridsolve.solve(problem, solver="lns", time_limit=60, options={"backend": "highs"})``
+runs it; :class:`Settings` lists the options, :data:`OPERATORS` the destroy operator
+families and :data:`POLICIES` the bandit policies.
+"""
+
+from __future__ import annotations
+
+from .backend import LnsBackend
+from .neighbourhood import Context, Neighbourhood, Row
+from .operators import OPERATORS, Arm, portfolio
+from .search import POLICIES, Settings, search
+from .subsolver import SUBSOLVERS, Attempt, HighsSubSolver, ScipSubSolver, SubSolver
+
+__all__ = [
+    "OPERATORS",
+    "POLICIES",
+    "SUBSOLVERS",
+    "Arm",
+    "Attempt",
+    "Context",
+    "HighsSubSolver",
+    "LnsBackend",
+    "Neighbourhood",
+    "Row",
+    "ScipSubSolver",
+    "Settings",
+    "SubSolver",
+    "portfolio",
+    "search",
+]

@@ -1,0 +1,40 @@
+"""The LNS solver behind ``solve(..., solver="lns")``: a :class:`hybridsolve.mip.Backend`."""
+
+from __future__ import annotations
+
+from hybridsolve.mip import Monitor, Outcome, Problem, Request
+
+from .search import Settings, search
+
+__all__ = ["LnsBackend"]
+
+
+class LnsBackend:
+    """Adaptive large neighbourhood search over SCIP or HiGHS sub-MIPs.
+
+    ``options`` of :func:`hybridsolve.solve` hold the :class:`~hybridsolve.lns.Settings`
+    (``backend``, ``policy``, ``operators``, ``initial_share``, ``iteration_time``,
+    ``iterations``); any other key is a native parameter of the sub-MIP backend.
+    ``threads`` is accepted for a uniform API; every sub-MIP runs on one thread.
+    """
+
+    name = "lns"
+
+    def __init__(self) -> None:
+        self._problem: Problem | None = None
+        self._request: Request | None = None
+        self._settings: Settings | None = None
+
+    def prepare(self, problem: Problem, request: Request) -> None:
+        """Check the options; the sub-MIP model is built when the run starts."""
+        self._settings = Settings.from_options(request.options)
+        self._problem, self._request = problem, request
+
+    def run(self, monitor: Monitor) -> Outcome:
+        """Run the search, reporting every improving solution to ``monitor``."""
+        problem, request, settings = self._problem, self._request, self._settings
+        assert problem is not None and request is not None and settings is not None
+        return search(
+            problem, settings, monitor, seed=request.seed, warm_start=request.warm_start,
+            time_limit=request.time_limit,
+        )  # fmt: skip

@@ -1,0 +1,325 @@
+"""The search: an initial backend run, then ALNS with a multi-armed bandit over the arms.
+
+The loop is :class:`alns.ALNS` with :class:`alns.select.MABSelector` (mabwiser) picking
+the destroy arm, hill-climbing acceptance and one repair operator, the sub-MIP. The idea
+and the operator families follow Balans (Cai, Kadıoğlu & Dilkina, IJCAI 2025); unlike it,
+sub-MIPs get the incumbent as a warm start and a cutoff at its objective, continuous
+variables are never fixed, the neighbourhood size and the sub-MIP time limit adapt to how
+the last sub-MIPs went (in the spirit of Hendel 2022, "Adaptive large neighborhood search
+for mixed integer programming"), and the whole run keeps to the wall-clock limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from alns import ALNS
+from alns.accept import HillClimbing
+from alns.select import MABSelector
+from mabwiser.mab import LearningPolicy
+
+from hybridsolve.mip import Limit, Monitor, Outcome, Problem, Status, UsageError, certified
+from hybridsolve.mip import solve as solve_mip
+
+from .neighbourhood import Context, Neighbourhood
+from .operators import OPERATORS, Arm, portfolio
+from .subsolver import SUBSOLVERS, Attempt, SubSolver
+
+__all__ = ["POLICIES", "Settings", "search"]
+
+#: Bandit policies: a mabwiser learning policy and the rewards for
+#: (new best, better than current, accepted, rejected).
+POLICIES: dict[str, tuple[Any, tuple[float, float, float, float]]] = {
+    "egreedy": (LearningPolicy.EpsilonGreedy(epsilon=0.15), (5.0, 2.0, 0.0, 0.0)),
+    "ucb1": (LearningPolicy.UCB1(alpha=1.0), (1.0, 0.5, 0.0, 0.0)),
+    "thompson": (LearningPolicy.ThompsonSampling(), (1.0, 1.0, 0.0, 0.0)),
+    "softmax": (LearningPolicy.Softmax(tau=1.0), (5.0, 2.0, 0.0, 0.0)),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options of the LNS solver (``options=`` of :func:`hybridsolve.solve`).
+
+    Attributes
+    ----------
+    backend : str
+        Sub-MIP solver: ``"scip"`` or ``"highs"``.
+    policy : str
+        Bandit policy: ``egreedy``, ``ucb1``, ``thompson`` or ``softmax``.
+    operators : tuple of str
+        Operator families (keys of :data:`hybridsolve.lns.OPERATORS`); all by default.
+    initial_share : float
+        Share of the time limit for the first run of the backend on the full model (it
+        goes on past it only until a first solution exists).
+    iteration_time : float or None
+        First sub-MIP time limit in seconds; by default 5% of the time left after the
+        initial run, between 1 and 10 s.
+    iterations : int or None
+        Stop after this many LNS iterations (with no time limit: required).
+    native : dict
+        Backend parameters for every sub-MIP, passed through.
+    """
+
+    backend: str = "scip"
+    policy: str = "egreedy"
+    operators: tuple[str, ...] = tuple(OPERATORS)
+    initial_share: float = 0.1
+    iteration_time: float | None = None
+    iterations: int | None = None
+    native: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Settings:
+        """Settings from ``options``; keys not listed above go to the backend.
+
+        ``operators`` may be a comma-separated string. Raises :class:`UsageError` on a
+        bad value.
+        """
+        options = dict(options)
+        known = {k: options.pop(k) for k in list(options) if k in cls.__dataclass_fields__}
+        known.pop("native", None)
+        if isinstance(known.get("operators"), str):
+            known["operators"] = tuple(s.strip() for s in known["operators"].split(",") if s)
+        settings = cls(**known, native=options)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise :class:`UsageError` on a bad setting."""
+        if self.backend not in SUBSOLVERS:
+            raise UsageError(
+                f"lns backend must be one of {', '.join(SUBSOLVERS)}, got {self.backend!r}"
+            )
+        if self.policy not in POLICIES:
+            raise UsageError(
+                f"lns policy must be one of {', '.join(POLICIES)}, got {self.policy!r}"
+            )
+        unknown = [name for name in self.operators if name not in OPERATORS]
+        if unknown or not self.operators:
+            raise UsageError(
+                f"unknown lns operator {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(OPERATORS)}"
+            )
+        if not 0 < self.initial_share < 1:
+            raise UsageError(f"initial_share must be in (0, 1), got {self.initial_share!r}")
+        if self.iteration_time is not None and not self.iteration_time > 0:
+            raise UsageError(f"iteration_time must be positive, got {self.iteration_time!r}")
+        if self.iterations is not None and not (
+            isinstance(self.iterations, int) and self.iterations >= 0
+        ):
+            raise UsageError(f"iterations must be a non-negative integer, got {self.iterations!r}")
+
+
+class _State:
+    """An ALNS state: a certified solution; ``objective()`` is minimised by ``alns``."""
+
+    def __init__(self, x: np.ndarray, value: float, maximize: bool) -> None:
+        self.x, self.value = x, value
+        self._key = -value if maximize else value
+
+    def objective(self) -> float:
+        return self._key
+
+
+@dataclass
+class _Destroyed:
+    """What a destroy operator hands to the repair operator."""
+
+    state: _State
+    arm: Arm
+    neighbourhood: Neighbourhood
+
+
+@dataclass
+class _ArmStats:
+    pulls: int = 0
+    improvements: int = 0
+    seconds: float = 0.0
+    solved: int = 0
+    limits: int = 0
+
+
+class _Run:
+    """One LNS run: the clock, the sub-solver, the adaptive parameters, the statistics."""
+
+    def __init__(self, problem: Problem, settings: Settings, monitor: Monitor, seed: int):
+        self.problem, self.settings, self.monitor = problem, settings, monitor
+        self.sub: SubSolver = SUBSOLVERS[settings.backend](problem, seed, settings.native)
+        self.ctx = Context(problem)
+        self.iteration_time = 1.0
+        self.max_iteration_time = 1.0
+        self.iterations = 0
+        self.stats: dict[str, _ArmStats] = {}
+        self.initial: dict[str, Any] = {}
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (infinite without one)."""
+        if self.monitor.deadline is None:
+            return np.inf
+        return self.monitor.deadline - time.perf_counter()
+
+    def stopping(self) -> bool:
+        return self.monitor.stopping or self.remaining() <= 0
+
+    def found(self, x: np.ndarray) -> None:
+        """A sub-MIP solution: report it to the monitor when it improves."""
+        if self.monitor.incumbent(x, None):
+            self.monitor.request_stop(Limit.INTERRUPT)
+
+    def attempt(self, nb: Neighbourhood | None, start, cutoff, limit: float) -> Attempt:
+        return self.sub.solve(
+            nb, start=start, cutoff=cutoff, time_limit=min(limit, max(self.remaining(), 1e-3)),
+            stop=self.stopping, found=self.found,
+        )  # fmt: skip
+
+    def destroyer(self, arm: Arm) -> Callable[..., _Destroyed]:
+        """The ALNS destroy operator of one arm."""
+
+        def destroy(state: _State, rng: np.random.Generator, **_) -> _Destroyed:
+            nb = arm.operator(self.ctx, state.x, state.value, arm.rate, rng)
+            return _Destroyed(state, arm, nb)
+
+        destroy.__name__ = arm.name
+        return destroy
+
+    def repair(self, destroyed: _Destroyed, rng: np.random.Generator, **_) -> _State:
+        """Solve the sub-MIP; adapt the neighbourhood scale and the time limit."""
+        state, arm = destroyed.state, destroyed.arm
+        attempt = self.attempt(destroyed.neighbourhood, state.x, state.value, self.iteration_time)
+        self.iterations += 1
+        stats = self.stats.setdefault(arm.name, _ArmStats())
+        stats.pulls += 1
+        stats.seconds += attempt.seconds
+        better = None
+        if attempt.x is not None:
+            found = certified(self.problem, attempt.x)
+            if found is not None and found[1].objective is not None:
+                candidate = _State(found[0], found[1].objective, self.problem.maximize)
+                if candidate.objective() < state.objective() - 1e-9 * max(1.0, abs(state.value)):
+                    better = candidate
+        solved = attempt.status in ("optimal", "infeasible")
+        stats.solved += solved
+        stats.limits += not solved
+        if better is not None:
+            stats.improvements += 1
+            self.ctx.remember(better.x)
+            return better
+        ctx = self.ctx
+        if solved:  # too small: grow the neighbourhood, shorten the sub-MIPs
+            ctx.scale = min(ctx.scale * 1.15, 4.0)
+            self.iteration_time = max(0.5, min(self.iteration_time, 2 * attempt.seconds + 0.5))
+        elif not self.stopping():  # too large: shrink it, give sub-MIPs a little longer
+            ctx.scale = max(ctx.scale * 0.85, 0.1)
+            self.iteration_time = min(self.iteration_time * 1.25, self.max_iteration_time)
+        return state
+
+    def statistics(self) -> dict[str, Any]:
+        return {
+            "backend": self.settings.backend,
+            "policy": self.settings.policy,
+            "iterations": self.iterations,
+            "initial": dict(self.initial),
+            "operators": {name: vars(s).copy() for name, s in sorted(self.stats.items())},
+        }
+
+
+class _Stop:
+    """ALNS stopping criterion: the monitor's stop flag, the deadline, the iteration cap."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+
+    def __call__(self, rng, best, current) -> bool:
+        run = self.run
+        cap = run.settings.iterations
+        return (
+            run.stopping() or run.remaining() < 0.05 or (cap is not None and run.iterations >= cap)
+        )
+
+
+def _relaxation(problem: Problem, time_limit: float) -> np.ndarray | None:
+    """An optimal solution of the LP relaxation (HiGHS), ``None`` when not found in time."""
+    relaxed = replace(problem, integrality=np.zeros(problem.num_vars, dtype=bool))
+    result = solve_mip(relaxed, "highs", time_limit=max(time_limit, 1e-3))
+    return result.x if result.status is Status.OPTIMAL else None
+
+
+def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
+           warm_start: np.ndarray | None, time_limit: float | None) -> Outcome:  # fmt: skip
+    """Run the LNS; returns the backend :class:`~hybridsolve.mip.Outcome`.
+
+    Parameters
+    ----------
+    problem : Problem
+        The model.
+    settings : Settings
+        LNS options.
+    monitor : Monitor
+        Receives every improving solution; its stop flag and deadline end the run.
+    seed : int
+        Seeds the operators, the bandit and the sub-MIP backend.
+    warm_start : numpy.ndarray, optional
+        Start values (NaN where unspecified) for the initial run.
+    time_limit : float, optional
+        Seconds for the whole run (the monitor's deadline enforces it).
+    """
+    if time_limit is None and settings.iterations is None:
+        raise UsageError("lns needs a time limit or an iteration count (options iterations=N)")
+    run = _Run(problem, settings, monitor, seed)
+    budget = run.remaining()
+    initial = budget * settings.initial_share if np.isfinite(budget) else 10.0
+    first = run.attempt(None, warm_start, None, initial)
+    run.initial = {"status": first.status, "seconds": first.seconds}
+    if first.x is not None:
+        run.initial["objective"] = float(problem.objective(first.x))
+    if first.status == "optimal" or first.x is None:
+        if first.x is None and first.status == "limit" and not run.stopping():
+            first = run.attempt(None, warm_start, None, run.remaining())
+        return _final(run, first, exact=True)
+    lp = None
+    if any(OPERATORS[f][2] for f in settings.operators):
+        lp = _relaxation(problem, min(0.1 * run.remaining(), 30.0))
+    run.ctx.lp = lp
+    arms = portfolio(run.ctx, settings.operators, lp=lp is not None)
+    if not arms:
+        return _final(run, first, exact=False)
+    after = run.remaining()
+    default = float(np.clip(0.05 * after, 1.0, 10.0)) if np.isfinite(after) else 10.0
+    run.iteration_time = settings.iteration_time or default
+    run.max_iteration_time = max(run.iteration_time, 0.25 * after if np.isfinite(after) else 60.0)
+    found = certified(problem, first.x)
+    assert found is not None, "the backend's first solution failed the certificate"
+    start = _State(found[0], found[1].objective, problem.maximize)
+    run.ctx.remember(start.x)
+    rng = np.random.default_rng(seed)
+    alns = ALNS(rng)
+    for arm in arms:
+        alns.add_destroy_operator(run.destroyer(arm), name=arm.name)
+    alns.add_repair_operator(run.repair, name="sub-MIP")
+    policy, scores = POLICIES[settings.policy]
+    selector = MABSelector(list(scores), len(arms), 1, policy, seed=seed)
+    result = alns.iterate(start, selector, HillClimbing(), _Stop(run))
+    best = result.best_state
+    return _final(run, Attempt("limit", best.x, 0.0), exact=False)
+
+
+def _final(run: _Run, attempt: Attempt, *, exact: bool) -> Outcome:
+    """The outcome: a proven status only from a solve of the full model."""
+    stats = run.statistics()
+    if exact and attempt.status == "optimal":
+        dual = attempt.dual_bound if run.problem.is_mip else None
+        return Outcome(Status.OPTIMAL, "optimal", attempt.x, dual, stats=stats)
+    if exact and attempt.status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
+        return Outcome(Status(attempt.status), attempt.status, stats=stats)
+    if exact and attempt.status == "error":
+        return Outcome(Status.ERROR, "error", message="the backend failed on the full model")
+    limit = run.monitor.stop_reason or Limit.TIME
+    if run.settings.iterations is not None and run.iterations >= run.settings.iterations:
+        limit = Limit.ITERATIONS
+    status = Status.FEASIBLE if attempt.x is not None else Status.NO_SOLUTION
+    return Outcome(status, "lns", attempt.x, None, limit=limit, stats=stats)

@@ -1,0 +1,366 @@
+"""Repair: the sub-MIPs of the search, solved on one backend model reused every iteration.
+
+Each sub-solver builds the full model once and, per iteration, changes only the variable
+bounds that differ from the last iteration, adds the neighbourhood's extra rows (removed
+again before the next one), swaps the objective when asked, and cuts the search off at the
+incumbent's objective: SCIP through its objective limit, HiGHS through a row
+``c @ x <= cutoff`` kept in the model. The incumbent goes in as a warm start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import highspy
+import numpy as np
+import pyscipopt
+from pyscipopt import SCIP_EVENTTYPE
+from pyscipopt.scip import Term
+
+from hybridsolve.mip import Problem, UsageError
+from hybridsolve.mip.highs import build_highs
+from hybridsolve.mip.scip import build_scip
+
+from .neighbourhood import Neighbourhood
+
+__all__ = ["SUBSOLVERS", "Attempt", "HighsSubSolver", "ScipSubSolver", "SubSolver"]
+
+#: ``found(x)`` receives every improving solution of a sub-MIP as it is found.
+Found = Callable[[np.ndarray], None]
+#: ``stop()`` says whether the sub-MIP must stop now.
+Stop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one sub-MIP solve gave.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (the sub-MIP was solved), ``infeasible`` (nothing at least as good as
+        the cutoff in the neighbourhood), ``limit`` (time limit or stop request),
+        ``unbounded``, ``infeasible_or_unbounded`` or ``error``.
+    x : numpy.ndarray or None
+        The best solution by the model's own objective, ``None`` when none was found.
+    seconds : float
+        Wall time of the solve.
+    dual_bound : float or None
+        The backend's dual bound (meaningful for a solve of the full model only).
+    """
+
+    status: str
+    x: np.ndarray | None
+    seconds: float
+    dual_bound: float | None = None
+
+
+class SubSolver(Protocol):
+    """A backend model that solves one neighbourhood after another."""
+
+    name: str
+
+    def solve(
+        self,
+        neighbourhood: Neighbourhood | None,
+        *,
+        start: np.ndarray | None,
+        cutoff: float | None,
+        time_limit: float,
+        stop: Stop,
+        found: Found,
+    ) -> Attempt:
+        """Solve the sub-MIP of ``neighbourhood`` (the full model when ``None``).
+
+        ``start`` is a warm start (NaN where unspecified), ``cutoff`` an objective value
+        in the model's sense that no returned solution may be worse than.
+        """
+        ...
+
+
+def _slack(value: float) -> float:
+    """Room above a cutoff so the incumbent itself stays feasible (round-off)."""
+    return 1e-6 * max(1.0, abs(value))
+
+
+class _Tracker:
+    """Keeps the best solution of one solve by the model's own objective, within the cutoff."""
+
+    def __init__(self, problem: Problem, found: Found, cutoff: float | None) -> None:
+        self.problem, self.found = problem, found
+        self.sign = -1.0 if problem.maximize else 1.0
+        self.x: np.ndarray | None = None
+        self.value = np.inf
+        if cutoff is not None:
+            self.value = self.sign * (cutoff - problem.offset) + _slack(cutoff)
+
+    def offer(self, x: np.ndarray) -> None:
+        value = self.sign * float(self.problem.c @ x)
+        if value < self.value:
+            self.x, self.value = x, value
+            self.found(x)
+
+
+class ScipSubSolver:
+    """Sub-MIPs on one ``pyscipopt.Model``: between solves ``freeTransform`` and edits.
+
+    Parameters
+    ----------
+    problem : Problem
+        The full model.
+    seed : int
+        SCIP's random seed shift.
+    options : dict, optional
+        SCIP parameters for every sub-MIP.
+    """
+
+    name = "scip"
+
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
+        self.problem = problem
+        self.model, self.vars = build_scip(problem)
+        settings = {"misc/catchctrlc": False, "randomization/randomseedshift": int(seed)}
+        for key, value in {**settings, **(options or {})}.items():
+            try:
+                self.model.setParam(key, value)
+            except (KeyError, LookupError, TypeError, ValueError) as exc:
+                raise UsageError(
+                    f"unknown SCIP parameter or invalid value: {key}={value!r}"
+                ) from exc
+        self.lower, self.upper = problem.col_lower.copy(), problem.col_upper.copy()
+        self.cost = problem.c.copy()
+        self._rows: list[pyscipopt.scip.Constraint] = []
+        self._stop: Stop = lambda: False
+        self._tracker: _Tracker | None = None
+        self.model.attachEventHandlerCallback(
+            self._on_event,
+            [SCIP_EVENTTYPE.BESTSOLFOUND, SCIP_EVENTTYPE.NODESOLVED, SCIP_EVENTTYPE.LPSOLVED],
+            name="hybridsolve_lns",
+        )
+
+    def _values(self, sol: pyscipopt.scip.Solution) -> np.ndarray:
+        return np.fromiter((sol[v] for v in self.vars), dtype=np.float64, count=len(self.vars))
+
+    def _on_event(self, scip: pyscipopt.Model, event: pyscipopt.scip.Event) -> None:
+        if event.getType() == SCIP_EVENTTYPE.BESTSOLFOUND and self._tracker is not None:
+            self._tracker.offer(self._values(scip.getBestSol()))
+        if self._stop():
+            scip.interruptSolve()
+
+    def _edit(self, nb: Neighbourhood | None, cutoff: float | None) -> None:
+        """Bring the model from the last neighbourhood to this one (problem stage)."""
+        m, p = self.model, self.problem
+        for cons in self._rows:
+            m.delCons(cons)
+        self._rows = []
+        lower = p.col_lower if nb is None else nb.lower
+        upper = p.col_upper if nb is None else nb.upper
+        for j in np.flatnonzero((lower != self.lower) | (upper != self.upper)).tolist():
+            v, lo, hi = self.vars[j], _bound(lower[j]), _bound(upper[j])
+            if lower[j] > self.upper[j]:  # keep lower <= upper at every step
+                m.chgVarUb(v, hi)
+                m.chgVarLb(v, lo)
+            else:
+                m.chgVarLb(v, lo)
+                m.chgVarUb(v, hi)
+        self.lower, self.upper = lower.copy(), upper.copy()
+        cost = p.c if nb is None or nb.objective is None else nb.objective
+        replaced = nb is not None and nb.objective is not None
+        sense = "maximize" if p.maximize and not replaced else "minimize"
+        changed = np.flatnonzero(cost != self.cost).tolist()
+        terms = {Term(self.vars[j]): float(cost[j]) for j in changed}
+        m.setObjective(pyscipopt.Expr(terms), sense=sense, clear=False)
+        self.cost = cost.copy()
+        limit = m.infinity()
+        if cutoff is not None and not replaced:
+            limit = cutoff - _slack(cutoff) if p.maximize else cutoff + _slack(cutoff)
+        elif p.maximize and not replaced:
+            limit = -limit
+        m.setObjlimit(limit)
+        for i, row in enumerate(() if nb is None else nb.rows):
+            expr = pyscipopt.quicksum(
+                float(a) * self.vars[j] for j, a in zip(row.index.tolist(), row.coefs.tolist())
+            )
+            cons = pyscipopt.scip.ExprCons(expr, lhs=_bound(row.lower), rhs=_bound(row.upper))
+            self._rows.append(m.addCons(cons, name=f"lns_row_{i}"))
+
+    def solve(
+        self,
+        neighbourhood: Neighbourhood | None,
+        *,
+        start: np.ndarray | None,
+        cutoff: float | None,
+        time_limit: float,
+        stop: Stop,
+        found: Found,
+    ) -> Attempt:
+        """Solve one sub-MIP; see :class:`SubSolver`."""
+        began = time.perf_counter()
+        m = self.model
+        if m.getStage() != pyscipopt.scip.PY_SCIP_STAGE.PROBLEM:
+            m.freeTransform()
+        self._edit(neighbourhood, cutoff)
+        if start is not None:
+            given = np.flatnonzero(~np.isnan(start))
+            sol = m.createSol() if len(given) == len(self.vars) else m.createPartialSol()
+            for j in given.tolist():
+                m.setSolVal(sol, self.vars[j], float(start[j]))
+            m.addSol(sol)  # False when SCIP already holds it, or rejects it: both harmless
+        m.setParam("limits/time", max(time_limit, 1e-3))
+        self._stop, self._tracker = stop, _Tracker(self.problem, found, cutoff)
+        m.optimizeNogil()
+        raw = m.getStatus()
+        tracker, self._tracker = self._tracker, None
+        status = _SCIP_STATUS.get(raw, "limit")
+        if status != "infeasible" and m.getNSols() > 0:
+            # SCIP keeps solutions of earlier solves: offer the best only if it is one of
+            # this sub-MIP (a warm start or a solution found before the events were caught).
+            x = self._values(m.getBestSol())
+            if neighbourhood is None or neighbourhood.contains(x):
+                tracker.offer(x)
+        dual = m.getDualbound()
+        dual = None if m.isInfinity(abs(dual)) else float(dual)
+        return Attempt(status, tracker.x, time.perf_counter() - began, dual)
+
+
+_SCIP_STATUS = {
+    "optimal": "optimal",
+    "infeasible": "infeasible",
+    "unbounded": "unbounded",
+    "inforunbd": "infeasible_or_unbounded",
+}
+
+
+def _bound(value: float) -> float | None:
+    return None if not np.isfinite(value) else float(value)
+
+
+_HS = highspy.HighsModelStatus
+_HIGHS_STATUS = {
+    _HS.kOptimal: "optimal",
+    _HS.kInfeasible: "infeasible",
+    _HS.kUnbounded: "unbounded",
+    _HS.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+    _HS.kModelError: "error",
+    _HS.kSolveError: "error",
+}
+
+
+class HighsSubSolver:
+    """Sub-MIPs on one ``highspy.Highs``: bounds, costs and rows changed in place.
+
+    Parameters
+    ----------
+    problem : Problem
+        The full model.
+    seed : int
+        HiGHS's random seed.
+    options : dict, optional
+        HiGHS options for every sub-MIP.
+    """
+
+    name = "highs"
+
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
+        self.problem = problem
+        h = self.highs = build_highs(problem)
+        settings = {"random_seed": int(seed), "threads": 1, "mip_rel_gap": 0.0}
+        for key, value in {**settings, **(options or {})}.items():
+            try:
+                status = h.setOptionValue(key, value)
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
+            if status == highspy.HighsStatus.kError:
+                raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+        used = np.flatnonzero(problem.c).astype(np.int32)
+        h.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(used), used, problem.c[used])
+        self.cutoff_row = problem.num_cons
+        self.lower, self.upper = problem.col_lower.copy(), problem.col_upper.copy()
+        self.cost = problem.c.copy()
+        self._extra = 0
+        self._stop: Stop = lambda: False
+        self._tracker: _Tracker | None = None
+        h.cbMipImprovingSolution.subscribe(self._on_solution)
+        for hook in (h.cbMipInterrupt, h.cbSimplexInterrupt, h.cbIpmInterrupt):
+            hook.subscribe(self._on_tick)
+
+    def _on_solution(self, event) -> None:
+        if self._tracker is not None:
+            self._tracker.offer(np.array(event.data_out.mip_solution)[: self.problem.num_vars])
+
+    def _on_tick(self, event) -> None:
+        if self._stop():
+            event.interrupt()
+
+    def _edit(self, nb: Neighbourhood | None, cutoff: float | None) -> None:
+        h, p, inf = self.highs, self.problem, highspy.kHighsInf
+        if self._extra:
+            first = self.cutoff_row + 1
+            h.deleteRows(self._extra, np.arange(first, first + self._extra, dtype=np.int32))
+            self._extra = 0
+        lower = p.col_lower if nb is None else nb.lower
+        upper = p.col_upper if nb is None else nb.upper
+        changed = np.flatnonzero((lower != self.lower) | (upper != self.upper)).astype(np.int32)
+        if len(changed):
+            h.changeColsBounds(len(changed), changed, lower[changed], upper[changed])
+        self.lower, self.upper = lower.copy(), upper.copy()
+        replaced = nb is not None and nb.objective is not None
+        cost = nb.objective if replaced else p.c
+        changed = np.flatnonzero(cost != self.cost).astype(np.int32)
+        if len(changed):
+            h.changeColsCost(len(changed), changed, cost[changed])
+        self.cost = cost.copy()
+        maximize = p.maximize and not replaced
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+        )
+        lo, hi = -inf, inf
+        if cutoff is not None:
+            if p.maximize:
+                lo = cutoff - p.offset - _slack(cutoff)
+            else:
+                hi = cutoff - p.offset + _slack(cutoff)
+        h.changeRowBounds(self.cutoff_row, lo, hi)
+        for row in () if nb is None else nb.rows:
+            h.addRow(
+                max(row.lower, -inf), min(row.upper, inf), len(row.index),
+                row.index.astype(np.int32), row.coefs.astype(np.float64),
+            )  # fmt: skip
+            self._extra += 1
+
+    def solve(
+        self,
+        neighbourhood: Neighbourhood | None,
+        *,
+        start: np.ndarray | None,
+        cutoff: float | None,
+        time_limit: float,
+        stop: Stop,
+        found: Found,
+    ) -> Attempt:
+        """Solve one sub-MIP; see :class:`SubSolver`."""
+        began = time.perf_counter()
+        h = self.highs
+        self._edit(neighbourhood, cutoff)
+        if start is not None:
+            given = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            h.setSolution(len(given), given, start[given].astype(np.float64))
+        h.setOptionValue("time_limit", max(time_limit, 1e-3))  # HiGHS times each run()
+        self._stop, self._tracker = stop, _Tracker(self.problem, found, cutoff)
+        h.run()
+        tracker = self._tracker
+        self._tracker = None
+        info = h.getInfo()
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            tracker.offer(np.array(h.getSolution().col_value)[: self.problem.num_vars])
+        status = _HIGHS_STATUS.get(h.getModelStatus(), "limit")
+        dual = info.mip_dual_bound
+        dual = float(dual) if np.isfinite(dual) and abs(dual) < highspy.kHighsInf else None
+        return Attempt(status, tracker.x, time.perf_counter() - began, dual)
+
+
+#: Sub-solver classes by backend name.
+SUBSOLVERS: dict[str, type] = {"scip": ScipSubSolver, "highs": HighsSubSolver}
