@@ -14,7 +14,10 @@ worker certifies whatever a peer returns with :func:`hybridsolve.mip.check`.
   recomputed from the solution in the model's own sense (Balans 2.2 can misreport the
   objective offset); the trajectory is Balans's per-iteration objectives, shifted by the
   same correction and timed from the end of the run backwards with ALNS's iteration
-  runtimes (Balans does not time its first solve separately). Seed ``s`` runs Balans with
+  runtimes (Balans does not time its first solve separately). Balans's own ``MaxRuntime``
+  starts counting only when its ALNS loop starts, after the first solve, so the peer stops
+  the loop at a wall-clock deadline ``time_limit`` after the call instead (the global
+  deadline Balans sets for its sub-MIPs is the same). Seed ``s`` runs Balans with
   seed ``s + 1``: Balans 2.2 fails on seed 0. Limits under 10 s give Balans's first solve
   half the limit, as Balans refuses a total limit below its 10 s first-solve default.
 """
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pyscipopt
+from alns.stop import MaxRuntime
 
 from hybridsolve.mip import Limit, Problem, Result, ScipBackend, Status, UsageError, check, write
 from hybridsolve.mip import solve as solve_with
@@ -80,6 +84,17 @@ def scip_raw(problem: Problem, *, time_limit: float, seed: int, path: str | None
         return solve_with(problem, ScipFileBackend(file), time_limit=time_limit, seed=seed)
 
 
+class _Deadline(MaxRuntime):
+    """An ALNS stopping criterion at a fixed wall-clock time (``perf_counter`` seconds)."""
+
+    def __init__(self, seconds: float, started: float) -> None:
+        super().__init__(seconds)
+        self._end = started + seconds
+
+    def __call__(self, rng, best, current) -> bool:
+        return time.perf_counter() >= self._end
+
+
 def balans(problem: Problem, *, time_limit: float, seed: int, path: str | None) -> Result:
     """Run Balans 2.2 with its default configuration for ``time_limit`` seconds.
 
@@ -89,14 +104,13 @@ def balans(problem: Problem, *, time_limit: float, seed: int, path: str | None) 
         When the ``balans`` package is not installed.
     """
     try:
-        from alns.stop import MaxRuntime
         from balans.solver import Balans
     except ImportError:
         raise UsageError("the balans peer needs the balans package: pip install balans") from None
     start = time.perf_counter()
     with _model_file(problem, path) as file:
         short = {"timelimit_first_solution": time_limit / 2} if time_limit < 10 else {}
-        solver = Balans(seed=seed + 1, stop=MaxRuntime(time_limit), **short)
+        solver = Balans(seed=seed + 1, stop=_Deadline(time_limit, start), **short)
         with contextlib.redirect_stdout(io.StringIO()):
             outcome = solver.solve(file)
         runtime = time.perf_counter() - start

@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side")
     parser.add_argument("--cluster", help="Dask scheduler address")
     parser.add_argument("--n", type=int, help="instances per distribution (default: suite's)")
+    parser.add_argument("--distributions", help="comma-separated subset of the suite's")
     args = parser.parse_args(argv)
     if args.list or not args.name:
         for suite in SUITES.values():
@@ -154,9 +155,15 @@ def main(argv: list[str] | None = None) -> int:
 
     suite = SUITES[args.name]
     n = args.n or suite.n
+    distributions = suite.distributions
+    if args.distributions:
+        distributions = tuple(args.distributions.split(","))
+        unknown = sorted(set(distributions) - set(suite.distributions))
+        if unknown:
+            parser.error(f"{', '.join(unknown)} not in suite {suite.name!r}")
     planned = set()
     with Store(args.db) as store:
-        for distribution in suite.distributions:
+        for distribution in distributions:
             print(f"{distribution}: {n} instances x {len(suite.solvers)} solvers x "
                   f"{len(suite.seeds)} seeds, {suite.time_limit:g} s each", flush=True)  # fmt: skip
             collection = load(distribution, n=n)

@@ -2,7 +2,8 @@
 
 ``hybridsolve.solve(problem, solver="lns", time_limit=60, options={"backend": "highs"})``
 runs it; :class:`Settings` lists the options, :data:`OPERATORS` the destroy operator
-families and :data:`POLICIES` the bandit policies.
+families and :data:`POLICIES` the bandit policies. With the SCIP backend, SCIP's own search
+of the full model (:class:`ScipTree`) starts the run and stays one more arm, ``tree``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from .backend import LnsBackend
 from .neighbourhood import Context, Neighbourhood, Row
 from .operators import OPERATORS, Arm, portfolio
 from .search import POLICIES, Settings, search
-from .subsolver import SUBSOLVERS, Attempt, HighsSubSolver, ScipSubSolver, SubSolver
+from .subsolver import (
+    SUBSOLVERS,
+    Attempt,
+    HighsSubSolver,
+    ScipSubSolver,
+    ScipTree,
+    SubSolver,
+)
 
 __all__ = [
     "OPERATORS",
@@ -25,6 +33,7 @@ __all__ = [
     "Neighbourhood",
     "Row",
     "ScipSubSolver",
+    "ScipTree",
     "Settings",
     "SubSolver",
     "portfolio",

@@ -76,7 +76,8 @@ class Context:
     elite : list of numpy.ndarray
         Distinct good solutions seen so far, best first (for crossover).
     scale : float
-        Multiplier on every operator's destroy rate, adapted to how the sub-MIPs went.
+        Multiplier on the destroy rate of the operator about to run: the search sets it to
+        that arm's own scale, adapted to how the arm's sub-MIPs went.
     """
 
     problem: Problem

@@ -4,9 +4,11 @@ The loop is :class:`alns.ALNS` with :class:`alns.select.MABSelector` (mabwiser) 
 the destroy arm, hill-climbing acceptance and one repair operator, the sub-MIP. The idea
 and the operator families follow Balans (Cai, Kadıoğlu & Dilkina, IJCAI 2025); unlike it,
 sub-MIPs get the incumbent as a warm start and a cutoff at its objective, continuous
-variables are never fixed, the neighbourhood size and the sub-MIP time limit adapt to how
-the last sub-MIPs went (in the spirit of Hendel 2022, "Adaptive large neighborhood search
-for mixed integer programming"), and the whole run keeps to the wall-clock limit.
+variables are never fixed, each arm's neighbourhood size and the sub-MIP time limit adapt
+to how the last sub-MIPs went (in the spirit of Hendel 2022, "Adaptive large neighborhood
+search for mixed integer programming"), sub-MIPs run with cheap presolving and no cutting
+planes (as SCIP's own LNS heuristics do), SCIP's search of the full model stays alive as one
+more arm, and the whole run keeps to the wall-clock limit.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hybridsolve.mip import solve as solve_mip
 
 from .neighbourhood import Context, Neighbourhood
 from .operators import OPERATORS, Arm, portfolio
-from .subsolver import SUBSOLVERS, Attempt, SubSolver
+from .subsolver import SUBSOLVERS, Attempt, ScipTree, SubSolver
 
 __all__ = ["POLICIES", "Settings", "search"]
 
@@ -61,16 +63,23 @@ class Settings:
         initial run, between 1 and 10 s.
     iterations : int or None
         Stop after this many LNS iterations (with no time limit: required).
+    tree : bool
+        With the SCIP backend, keep SCIP's own search of the full model alive: the initial
+        run is that search, and resuming it for one iteration's time is one more bandit
+        arm (``tree``), so the bandit can fall back on plain SCIP where the neighbourhoods
+        do not pay. A resumed search that proves optimality ends the run as ``optimal``.
+        Without it the initial run uses the sub-MIP model and its settings.
     native : dict
         Backend parameters for every sub-MIP, passed through.
     """
 
     backend: str = "scip"
-    policy: str = "egreedy"
+    policy: str = "thompson"
     operators: tuple[str, ...] = tuple(OPERATORS)
     initial_share: float = 0.1
     iteration_time: float | None = None
     iterations: int | None = None
+    tree: bool = True
     native: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -131,8 +140,9 @@ class _Destroyed:
     """What a destroy operator hands to the repair operator."""
 
     state: _State
-    arm: Arm
-    neighbourhood: Neighbourhood
+    name: str
+    arm: Arm | None = None  # None: resume the tree search
+    neighbourhood: Neighbourhood | None = None
 
 
 @dataclass
@@ -150,11 +160,16 @@ class _Run:
     def __init__(self, problem: Problem, settings: Settings, monitor: Monitor, seed: int):
         self.problem, self.settings, self.monitor = problem, settings, monitor
         self.sub: SubSolver = SUBSOLVERS[settings.backend](problem, seed, settings.native)
+        self.tree: ScipTree | None = None
+        if settings.backend == "scip" and settings.tree:
+            self.tree = ScipTree(problem, seed, settings.native)
+        self.proven: Attempt | None = None  # a tree search that finished
         self.ctx = Context(problem)
         self.iteration_time = 1.0
         self.max_iteration_time = 1.0
         self.iterations = 0
         self.stats: dict[str, _ArmStats] = {}
+        self.scales: dict[str, float] = {}
         self.initial: dict[str, Any] = {}
 
     def remaining(self) -> float:
@@ -164,7 +179,7 @@ class _Run:
         return self.monitor.deadline - time.perf_counter()
 
     def stopping(self) -> bool:
-        return self.monitor.stopping or self.remaining() <= 0
+        return self.monitor.stopping or self.remaining() <= 0 or self.proven is not None
 
     def found(self, x: np.ndarray) -> None:
         """A sub-MIP solution: report it to the monitor when it improves."""
@@ -172,27 +187,42 @@ class _Run:
             self.monitor.request_stop(Limit.INTERRUPT)
 
     def attempt(self, nb: Neighbourhood | None, start, cutoff, limit: float) -> Attempt:
+        """Solve a sub-MIP; with ``nb`` None the full model (resuming the tree search)."""
+        limit = min(limit, max(self.remaining(), 1e-3))
+        if nb is None and self.tree is not None:
+            attempt = self.tree.solve(
+                start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
+                found=self.found,
+            )  # fmt: skip
+            if attempt.status in ("optimal", "infeasible", "unbounded"):
+                self.proven = attempt
+            return attempt
         return self.sub.solve(
-            nb, start=start, cutoff=cutoff, time_limit=min(limit, max(self.remaining(), 1e-3)),
-            stop=self.stopping, found=self.found,
+            nb, start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
+            found=self.found,
         )  # fmt: skip
 
     def destroyer(self, arm: Arm) -> Callable[..., _Destroyed]:
         """The ALNS destroy operator of one arm."""
 
         def destroy(state: _State, rng: np.random.Generator, **_) -> _Destroyed:
+            self.ctx.scale = self.scales.get(arm.name, 1.0)
             nb = arm.operator(self.ctx, state.x, state.value, arm.rate, rng)
-            return _Destroyed(state, arm, nb)
+            return _Destroyed(state, arm.name, arm, nb)
 
         destroy.__name__ = arm.name
         return destroy
+
+    def resume(self, state: _State, rng: np.random.Generator, **_) -> _Destroyed:
+        """The ``tree`` arm's destroy step: nothing to destroy, the repair resumes SCIP."""
+        return _Destroyed(state, "tree")
 
     def repair(self, destroyed: _Destroyed, rng: np.random.Generator, **_) -> _State:
         """Solve the sub-MIP; adapt the neighbourhood scale and the time limit."""
         state, arm = destroyed.state, destroyed.arm
         attempt = self.attempt(destroyed.neighbourhood, state.x, state.value, self.iteration_time)
         self.iterations += 1
-        stats = self.stats.setdefault(arm.name, _ArmStats())
+        stats = self.stats.setdefault(destroyed.name, _ArmStats())
         stats.pulls += 1
         stats.seconds += attempt.seconds
         better = None
@@ -209,12 +239,15 @@ class _Run:
             stats.improvements += 1
             self.ctx.remember(better.x)
             return better
-        ctx = self.ctx
-        if solved:  # too small: grow the neighbourhood, shorten the sub-MIPs
-            ctx.scale = min(ctx.scale * 1.15, 4.0)
+        if arm is None:  # the tree search: nothing to adapt
+            return state
+        scale = self.scales.get(arm.name, 1.0)
+        if solved:  # too small: grow this arm's neighbourhood, shorten the sub-MIPs
+            quick = attempt.seconds < 0.2 * self.iteration_time
+            self.scales[arm.name] = min(scale * (1.5 if quick else 1.2), 20.0)
             self.iteration_time = max(0.5, min(self.iteration_time, 2 * attempt.seconds + 0.5))
         elif not self.stopping():  # too large: shrink it, give sub-MIPs a little longer
-            ctx.scale = max(ctx.scale * 0.85, 0.1)
+            self.scales[arm.name] = max(scale * 0.8, 0.05)
             self.iteration_time = min(self.iteration_time * 1.25, self.max_iteration_time)
         return state
 
@@ -286,7 +319,7 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         lp = _relaxation(problem, min(0.1 * run.remaining(), 30.0))
     run.ctx.lp = lp
     arms = portfolio(run.ctx, settings.operators, lp=lp is not None)
-    if not arms:
+    if not arms and run.tree is None:
         return _final(run, first, exact=False)
     after = run.remaining()
     default = float(np.clip(0.05 * after, 1.0, 10.0)) if np.isfinite(after) else 10.0
@@ -300,11 +333,16 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
     alns = ALNS(rng)
     for arm in arms:
         alns.add_destroy_operator(run.destroyer(arm), name=arm.name)
+    if run.tree is not None:
+        alns.add_destroy_operator(run.resume, name="tree")
     alns.add_repair_operator(run.repair, name="sub-MIP")
     policy, scores = POLICIES[settings.policy]
-    selector = MABSelector(list(scores), len(arms), 1, policy, seed=seed)
+    selector = MABSelector(list(scores), len(alns.destroy_operators), 1, policy, seed=seed)
     result = alns.iterate(start, selector, HillClimbing(), _Stop(run))
     best = result.best_state
+    proven = run.proven
+    if proven is not None and proven.status == "optimal":
+        return _final(run, Attempt("optimal", best.x, 0.0, proven.dual_bound), exact=True)
     return _final(run, Attempt("limit", best.x, 0.0), exact=False)
 
 

@@ -5,6 +5,8 @@ bounds that differ from the last iteration, adds the neighbourhood's extra rows 
 again before the next one), swaps the objective when asked, and cuts the search off at the
 incumbent's objective: SCIP through its objective limit, HiGHS through a row
 ``c @ x <= cutoff`` kept in the model. The incumbent goes in as a warm start.
+:class:`ScipTree` is different: SCIP's own search of the full model, never reset, resumed
+for a while whenever the search asks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from hybridsolve.mip.scip import build_scip
 
 from .neighbourhood import Neighbourhood
 
-__all__ = ["SUBSOLVERS", "Attempt", "HighsSubSolver", "ScipSubSolver", "SubSolver"]
+__all__ = ["SUBSOLVERS", "Attempt", "HighsSubSolver", "ScipSubSolver", "ScipTree", "SubSolver"]
 
 #: ``found(x)`` receives every improving solution of a sub-MIP as it is found.
 Found = Callable[[np.ndarray], None]
@@ -104,8 +106,8 @@ class _Tracker:
             self.found(x)
 
 
-class ScipSubSolver:
-    """Sub-MIPs on one ``pyscipopt.Model``: between solves ``freeTransform`` and edits.
+class _ScipModel:
+    """A ``pyscipopt.Model`` of the full problem with the search's settings and events.
 
     Parameters
     ----------
@@ -114,7 +116,7 @@ class ScipSubSolver:
     seed : int
         SCIP's random seed shift.
     options : dict, optional
-        SCIP parameters for every sub-MIP.
+        SCIP parameters, passed through.
     """
 
     name = "scip"
@@ -130,9 +132,6 @@ class ScipSubSolver:
                 raise UsageError(
                     f"unknown SCIP parameter or invalid value: {key}={value!r}"
                 ) from exc
-        self.lower, self.upper = problem.col_lower.copy(), problem.col_upper.copy()
-        self.cost = problem.c.copy()
-        self._rows: list[pyscipopt.scip.Constraint] = []
         self._stop: Stop = lambda: False
         self._tracker: _Tracker | None = None
         self.model.attachEventHandlerCallback(
@@ -149,6 +148,84 @@ class ScipSubSolver:
             self._tracker.offer(self._values(scip.getBestSol()))
         if self._stop():
             scip.interruptSolve()
+
+    def _offer(self, start: np.ndarray) -> None:
+        """Hand SCIP a start: complete or partial before solving, complete while solving."""
+        m = self.model
+        given = np.flatnonzero(~np.isnan(start))
+        if m.getStage() == pyscipopt.scip.PY_SCIP_STAGE.PROBLEM:
+            sol = m.createSol() if len(given) == len(self.vars) else m.createPartialSol()
+        elif len(given) == len(self.vars):
+            sol = m.createOrigSol()  # a resumed search takes solutions in the original space
+        else:
+            return
+        for j in given.tolist():
+            m.setSolVal(sol, self.vars[j], float(start[j]))
+        m.addSol(sol)  # False when SCIP already holds it, or rejects it: both harmless
+
+    def _optimize(
+        self, time_limit: float, stop: Stop, tracker: _Tracker
+    ) -> tuple[str, float | None]:
+        """Run SCIP for ``time_limit`` more seconds; its status and dual bound."""
+        m = self.model
+        fresh = m.getStage() == pyscipopt.scip.PY_SCIP_STAGE.PROBLEM
+        spent = 0.0 if fresh else m.getSolvingTime()  # SCIP's clock runs on over resumes
+        m.setParam("limits/time", spent + max(time_limit, 1e-3))
+        self._stop, self._tracker = stop, tracker
+        try:
+            m.optimizeNogil()
+        finally:
+            self._tracker = None
+        dual = m.getDualbound()
+        dual = None if m.isInfinity(abs(dual)) else float(dual)
+        return _SCIP_STATUS.get(m.getStatus(), "limit"), dual
+
+
+class ScipTree(_ScipModel):
+    """SCIP's own branch and bound on the full model, resumed for a while at each call.
+
+    The model is never reset: each call hands SCIP the incumbent (so its pruning uses the
+    best solution the search knows) and lets the search go on where it stopped. The LNS
+    starts with it and may pull it again as one more bandit arm.
+    """
+
+    def solve(
+        self, *, start: np.ndarray | None, cutoff: float | None, time_limit: float, stop: Stop,
+        found: Found,
+    ) -> Attempt:  # fmt: skip
+        """Continue the search for ``time_limit`` seconds; ``optimal`` once it is proven."""
+        began = time.perf_counter()
+        m = self.model
+        if m.getStage() == pyscipopt.scip.PY_SCIP_STAGE.SOLVED:
+            status, dual = _SCIP_STATUS.get(m.getStatus(), "limit"), None
+            return Attempt(status, None, 0.0, dual)
+        if start is not None:
+            self._offer(start)
+        tracker = _Tracker(self.problem, found, cutoff)
+        status, dual = self._optimize(time_limit, stop, tracker)
+        if status != "infeasible" and m.getNSols() > 0:
+            tracker.offer(self._values(m.getBestSol()))
+        return Attempt(status, tracker.x, time.perf_counter() - began, dual)
+
+
+class ScipSubSolver(_ScipModel):
+    """Sub-MIPs on one ``pyscipopt.Model``: between solves ``freeTransform`` and edits.
+
+    Takes the parameters of :class:`_ScipModel`; ``options`` apply to every sub-MIP.
+    """
+
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
+        super().__init__(problem, seed, options)
+        m = self.model
+        # Sub-MIP settings in the spirit of SCIP's own LNS heuristics (heur_alns.c): cheap
+        # presolving, no cutting planes; user options still win.
+        m.setPresolve(pyscipopt.SCIP_PARAMSETTING.FAST)
+        m.setSeparating(pyscipopt.SCIP_PARAMSETTING.OFF)
+        for key, value in (options or {}).items():
+            m.setParam(key, value)
+        self.lower, self.upper = problem.col_lower.copy(), problem.col_upper.copy()
+        self.cost = problem.c.copy()
+        self._rows: list[pyscipopt.scip.Constraint] = []
 
     def _edit(self, nb: Neighbourhood | None, cutoff: float | None) -> None:
         """Bring the model from the last neighbourhood to this one (problem stage)."""
@@ -204,25 +281,15 @@ class ScipSubSolver:
             m.freeTransform()
         self._edit(neighbourhood, cutoff)
         if start is not None:
-            given = np.flatnonzero(~np.isnan(start))
-            sol = m.createSol() if len(given) == len(self.vars) else m.createPartialSol()
-            for j in given.tolist():
-                m.setSolVal(sol, self.vars[j], float(start[j]))
-            m.addSol(sol)  # False when SCIP already holds it, or rejects it: both harmless
-        m.setParam("limits/time", max(time_limit, 1e-3))
-        self._stop, self._tracker = stop, _Tracker(self.problem, found, cutoff)
-        m.optimizeNogil()
-        raw = m.getStatus()
-        tracker, self._tracker = self._tracker, None
-        status = _SCIP_STATUS.get(raw, "limit")
+            self._offer(start)
+        tracker = _Tracker(self.problem, found, cutoff)
+        status, dual = self._optimize(time_limit, stop, tracker)
         if status != "infeasible" and m.getNSols() > 0:
             # SCIP keeps solutions of earlier solves: offer the best only if it is one of
             # this sub-MIP (a warm start or a solution found before the events were caught).
             x = self._values(m.getBestSol())
             if neighbourhood is None or neighbourhood.contains(x):
                 tracker.offer(x)
-        dual = m.getDualbound()
-        dual = None if m.isInfinity(abs(dual)) else float(dual)
         return Attempt(status, tracker.x, time.perf_counter() - began, dual)
 
 
