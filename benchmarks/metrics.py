@@ -474,10 +474,12 @@ def best_known(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], float
     for k, row in enumerate(rows):
         _check_row(row, k)
         key = (row["collection"], row["instance"])
+        out.setdefault(key, None)
+        if row["status"] == "error" and row["objective"] is None:
+            continue  # a run that failed before it knew the model says nothing of its sense
         sense = senses.setdefault(key, row["sense"])
         if sense != row["sense"]:
             raise InputError(f"instance {key[1]!r} of {key[0]!r} has runs in both senses")
-        out.setdefault(key, None)
         candidates = []
         reference = _number(row["reference"], "reference")
         if reference is not None and math.isfinite(reference):

@@ -120,7 +120,9 @@ def balans(problem: Problem, *, time_limit: float, seed: int, path: str | None) 
         reader.hideOutput()
         reader.readProblem(file)
         name_of = {var.getIndex(): var.name for var in reader.getVars()}
-    values = {name_of[index]: value for index, value in outcome.best_state.solution().items()}
+    # Balans's own auxiliary variables (added by some operators) are not the model's.
+    solution = outcome.best_state.solution().items()
+    values = {name_of[index]: value for index, value in solution if index in name_of}
     x = np.array([values[name] for name in problem.var_names], dtype=np.float64)
     certificate = check(problem, x)
     reported = np.asarray(outcome.statistics.objectives, dtype=np.float64)

@@ -137,15 +137,17 @@ def run_task(task: Task) -> dict[str, Any]:
     from hybridsolve.mip import HybridsolveError, check
 
     start = time.perf_counter()
+    known: dict[str, Any] = {}  # the model's sense, once it is read
     try:
         problem = _problem(task)
+        known["sense"] = problem.sense
         run = _solver(task.solver)
         result = run(problem, time_limit=task.time_limit, seed=task.seed, path=task.path)
     except HybridsolveError as error:
-        return record_of(task, message=str(error), runtime=time.perf_counter() - start)
+        return record_of(task, message=str(error), runtime=time.perf_counter() - start, **known)
     except Exception as error:  # a plug-in's bug costs this run only
         message = f"{type(error).__name__}: {error}".splitlines()[0]
-        return record_of(task, message=message, runtime=time.perf_counter() - start)
+        return record_of(task, message=message, runtime=time.perf_counter() - start, **known)
     certified = None
     message = result.message or ""
     if result.x is not None:

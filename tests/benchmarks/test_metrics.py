@@ -237,6 +237,9 @@ def test_best_known_keys_include_the_collection():
 def test_best_known_rejects_mixed_senses_and_bad_rows():
     with pytest.raises(InputError, match="both senses"):
         best_known([run("a"), run("a", sense="maximize")])
+    # a run that failed before reading the model carries the default sense: not a conflict
+    failed = run("a", "p", status="error", objective=None, certified=None)
+    assert best_known([run("a", sense="maximize"), failed]) == {("c", "a"): 100.0}
     bad = run()
     del bad["status"]
     with pytest.raises(InputError, match="lacks key.*status"):
