@@ -9,6 +9,7 @@ the instance's own validity check and wraps it in a frozen :class:`Solution`.
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import math
 from collections.abc import Callable
@@ -26,7 +27,13 @@ from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP
 from .scheduling import SMTT
 
-__all__ = ["Solution", "methods", "solve"]
+__all__ = ["PLUGINS", "Solution", "methods", "register_method", "solve"]
+
+#: Entry-point group of packages that add methods: each entry names a function, called once
+#: with no arguments the first time :func:`solve` meets a method it does not know, that
+#: calls :func:`register_method` (``hybridsolve.neural`` registers ``"bq"`` this way).
+PLUGINS = "hybridsolve.comb_methods"
+_plugins: list[str] = []  # the entry points loaded so far
 
 #: Methods by instance type; the last one listed is the default. comb/small.py's table of
 #: KP, MIS, SMTT and OP methods is merged in here.
@@ -59,6 +66,10 @@ _METHODS: dict[type, dict[str, Callable[..., Any]]] = {
     },
 }
 _METHODS.update(small.METHODS)
+
+#: The methods that ship with comb, by type, in order; :func:`register_method` never replaces
+#: them and the default method is the last of them.
+_BUILTIN: dict[type, tuple[str, ...]] = {kind: tuple(table) for kind, table in _METHODS.items()}
 
 #: How each type's answer is stored, checked and costed: (Solution field, check method,
 #: cost method, larger is better).
@@ -170,10 +181,73 @@ class Solution:
         )
 
 
-def methods(instance_or_type: Any) -> tuple[str, ...]:
-    """Names of the methods :func:`solve` knows for an instance (or instance type)."""
+def methods(instance_or_type: Any, *, registered: bool = False) -> tuple[str, ...]:
+    """Names of the methods :func:`solve` knows for an instance (or instance type).
+
+    Parameters
+    ----------
+    instance_or_type : object or type
+        An instance, or its type.
+    registered : bool, default False
+        Also list the methods added with :func:`register_method` (after the built-in ones).
+        They are left out by default because they may need more than the instance to run
+        (the ``"bq"`` policy needs trained weights).
+    """
     kind = instance_or_type if isinstance(instance_or_type, type) else type(instance_or_type)
-    return tuple(_METHODS.get(kind, {}))
+    if registered:
+        _load_plugins()
+        return tuple(_METHODS.get(kind, {}))
+    return _BUILTIN.get(kind, ())
+
+
+def register_method(kind: type, name: str, function: Callable[..., Any]) -> None:
+    """Add a method for one instance type, so that :func:`solve` can run it by name.
+
+    This is how solvers outside :mod:`hybridsolve.comb` (the neural policies) plug in
+    without comb importing them. Registering a name again replaces the earlier
+    registration; the built-in methods cannot be replaced and stay the default.
+
+    Parameters
+    ----------
+    kind : type
+        An instance type that :func:`solve` knows (``TSP``, ``CVRP``, ...).
+    name : str
+        The method's name, a Python identifier.
+    function : callable
+        Called as ``function(instance, *, tracker, seed, **options)``; it returns the raw
+        answer (a tour, routes, ...), which :func:`solve` checks and costs. Its other
+        keyword parameters are the method's options.
+
+    Raises
+    ------
+    UsageError
+        An unknown type, a bad or built-in name, or a function without the ``tracker`` and
+        ``seed`` keyword parameters.
+    """
+    if not isinstance(kind, type) or kind not in _METHODS:
+        known = ", ".join(sorted(t.__name__ for t in _METHODS))
+        raise UsageError(f"register_method: no methods for {kind!r}; types: {known}")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise UsageError(f"register_method: method names are identifiers, got {name!r}")
+    if name in _BUILTIN[kind]:
+        raise UsageError(f"register_method: {name!r} is a built-in {kind.__name__} method")
+    if not callable(function):
+        raise UsageError(f"register_method: {name!r} needs a callable, got {function!r}")
+    parameters = inspect.signature(function).parameters
+    missing = [p for p in ("tracker", "seed") if p not in parameters]
+    if missing or len(parameters) < 3:
+        raise UsageError(
+            f"register_method: {name!r} must take (instance, *, tracker, seed, **options)"
+        )
+    _METHODS[kind][name] = function
+
+
+def _load_plugins() -> None:
+    """Let the installed plug-ins (entry-point group :data:`PLUGINS`) register their methods."""
+    for entry in importlib.metadata.entry_points(group=PLUGINS):
+        if entry.name not in _plugins:
+            _plugins.append(entry.name)
+            entry.load()()
 
 
 def solve(
@@ -192,8 +266,10 @@ def solve(
     instance : TSP, ATSP, CVRP, OP, KP, MIS or SMTT
         The instance.
     method : str, optional
-        A name from :func:`methods`; by default the last (strongest) one listed, for the
-        routing problems ``"ils"``.
+        A name from ``methods(instance, registered=True)``; by default the last
+        (strongest) built-in one, for the routing problems ``"ils"``. Methods added with
+        :func:`register_method` run by name only (``hybridsolve.neural`` adds ``"bq"`` for
+        the TSP through :data:`PLUGINS`).
     time_limit : float, optional
         Wall-clock seconds for the search. Without it the iterative methods stop after a
         number of iterations (an ``iterations`` option where they take one) and the
@@ -224,7 +300,9 @@ def solve(
         known = ", ".join(sorted(t.__name__ for t in _METHODS))
         raise UsageError(f"no heuristics for {kind.__name__}; solve takes {known}")
     table = _METHODS[kind]
-    name = list(table)[-1] if method is None else method
+    name = _BUILTIN[kind][-1] if method is None else method
+    if name not in table:
+        _load_plugins()
     if name not in table:
         raise UsageError(
             f"unknown method {name!r} for {kind.__name__}; choose from {', '.join(table)}"

@@ -148,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
 
     for verb, kind, default in (
         ("tsp", "TSPLIB .tsp/.atsp", "ils; nearest_neighbour, greedy, space_filling, "
-         "cheapest_insertion, farthest_insertion, two_opt, or_opt, or_3opt"),
+         "cheapest_insertion, farthest_insertion, two_opt, or_opt, or_3opt; bq (the BQ-NCO "
+         "policy, neural extra; --option weights=NAME_OR_PATH, beam=16, knn=100, polish=1)"),
         ("cvrp", "CVRPLIB .vrp", "ils; savings, sweep, local_search"),
     ):  # fmt: skip
         route = verbs.add_parser(

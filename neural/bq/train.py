@@ -1,0 +1,517 @@
+"""Imitation learning of the BQ-NCO TSP policy from expert tours, with sub-path augmentation.
+
+Drakulic et al. (2023) train the BQ policy by imitation of (near-)optimal solutions. The
+key is *tail recursion*: once a tour has gone ``origin -> ... -> current``, the rest of an
+optimal tour is an optimal path from ``current`` through the remaining nodes back to
+``origin``, which is exactly the sub-problem the BQ state describes. One expert tour of
+``n`` nodes therefore yields a training example for every suffix, and every rotation and
+(for the symmetric TSP) both directions of the cyclic tour are expert tours too.
+
+Each training step here draws one sub-problem per instance of the batch:
+
+1. rotate the expert tour to a random start and reverse it with probability 1/2;
+2. draw the current position ``j`` in ``[0, n - 3]`` (one ``j`` per batch, so every
+   sub-problem of the batch has the same number of tokens, as in the paper): the origin is
+   the first node, the current node the ``j``-th, the remaining nodes the ``n - 1 - j >= 2``
+   nodes after it;
+3. the target is the next expert node; the loss is the cross-entropy of the policy's
+   softmax over the remaining nodes.
+
+The sub-problems and the loss are in :mod:`.subpaths`; expert tours come from
+:func:`~.labels.make_labels` (hybridsolve's iterated local search, in parallel processes,
+cached on disk); both are re-exported here. :func:`train` runs the whole recipe with checkpoints
+that resume bit-for-bit on the CPU, and writes the weights into a registry folder with
+:func:`hybridsolve.neural.weights.save` and :func:`~hybridsolve.neural.weights.register`.
+``python -m hybridsolve.neural.bq --help`` runs it from the shell.
+
+References
+----------
+D. Drakulic, S. Michel, F. Mai, A. Sors and J.-M. Andreoli, "BQ-NCO: Bisimulation
+Quotienting for Efficient Neural Combinatorial Optimization", NeurIPS 2023.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hybridsolve.comb.routing import TSP
+from hybridsolve.datasets.routing import tsp_uniform
+from hybridsolve.mip.errors import UsageError
+
+from ..runtime import device as resolve_device
+from ..runtime import seed_everything
+from ..weights import WeightsError, register, save
+from .decode import greedy, unit_coords
+from .labels import make_labels
+from .model import BQPolicy
+from .progress import Progress
+from .subpaths import SubProblems, imitation_loss, sample_subproblems
+
+__all__ = [
+    "SubProblems",
+    "TrainConfig",
+    "imitation_loss",
+    "main",
+    "make_labels",
+    "sample_subproblems",
+    "train",
+]
+
+# ------------------------------------------------------------------ configuration
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a BQ-NCO training run.
+
+    The defaults are the CPU recipe: a ``dim=64, layers=4`` policy on TSP50, labelled by
+    ILS, ``100 * ceil(20000 / 64) = 31300`` steps. A step took 30-55 ms on a busy 2-core
+    CPU, so the steps take about 15-30 minutes; labelling the 20128 instances with ILS's
+    default ``10 n`` kicks (about 12 ms each) adds about 4 minutes on one worker.
+
+    The paper's TSP model (``dim=192, layers=9``, trained on TSP100 with optimal tours) is
+    a GPU recipe, e.g. ``TrainConfig(size=100, dim=192, layers=9, heads=12, ff=512,
+    device="cuda", amp=True, ...)``.
+
+    Attributes
+    ----------
+    problem : str
+        ``"tsp"`` (the only one so far).
+    size : int
+        Nodes per training instance (uniform in the unit square,
+        :func:`hybridsolve.datasets.routing.tsp_uniform`).
+    instances : int
+        Training instances.
+    data_seed : int
+        Seed of the training and validation instances.
+    epochs : int
+        Passes over the training instances, one sub-problem per instance and pass.
+    batch_size : int
+        Sub-problems per step.
+    lr : float
+        Peak learning rate of AdamW (linear warm-up over the first 5% of the steps, at most
+        500, then cosine decay to a tenth).
+    weight_decay : float
+        AdamW weight decay.
+    grad_clip : float or None
+        Clip the gradient norm to this value.
+    dim, layers, heads, ff, dropout : int, int, int, int, float
+        :class:`~.model.BQPolicy` hyper-parameters.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    amp : bool
+        Mixed precision (float16 autocast and a gradient scaler); used only on CUDA.
+    checkpoint : str or None
+        Checkpoint file (model, optimiser, scaler, step, RNG state); needed to resume.
+    checkpoint_every : int
+        Steps between checkpoints (also written at every stop and at the end).
+    max_seconds : float or None
+        Stop this chunk after so many seconds of training, writing a checkpoint; call
+        :func:`train` again with ``resume=True`` to continue.
+    max_steps : int or None
+        Stop this chunk once the run reaches this step (same as ``max_seconds``).
+    validation : int
+        Held-out instances decoded greedily after every epoch (``0``: none).
+    seed : int
+        Seed of the model's initialisation and of the sub-path sampling.
+    label_time, label_iterations : float or None, int or None
+        ILS budget per instance for the expert tours (:func:`make_labels`).
+    label_workers : int
+        Processes that label.
+    label_cache : str or None
+        Folder caching the expert tours.
+    output : str or None
+        The ``.pt`` weights file (default ``bq-tsp{size}.pt``); its folder becomes a
+        registry: the weights are registered there under ``name``.
+    name : str or None
+        Registry name (default ``bq-tsp{size}``).
+    progress : bool
+        Progress bar (tqdm when installed, else a line every few seconds) and epoch lines.
+    """
+
+    problem: str = "tsp"
+    size: int = 50
+    instances: int = 20000
+    data_seed: int = 1234
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    dim: int = 64
+    layers: int = 4
+    heads: int = 4
+    ff: int = 256
+    dropout: float = 0.0
+    device: str = "auto"
+    amp: bool = True
+    checkpoint: str | None = None
+    checkpoint_every: int = 500
+    max_seconds: float | None = None
+    max_steps: int | None = None
+    validation: int = 128
+    seed: int = 0
+    label_time: float | None = None
+    label_iterations: int | None = None
+    label_workers: int = 1
+    label_cache: str | None = None
+    output: str | None = None
+    name: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.problem != "tsp":
+            raise UsageError(f"TrainConfig: problem {self.problem!r} is not supported; use 'tsp'")
+        for field in ("size", "instances", "epochs", "batch_size", "checkpoint_every",
+                      "label_workers", "dim", "layers", "heads", "ff"):  # fmt: skip
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"TrainConfig: {field} must be a positive integer, got {value!r}")
+        if self.size < 3:
+            raise UsageError(f"TrainConfig: size must be at least 3, got {self.size}")
+        for field in ("data_seed", "seed", "validation"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise UsageError(f"TrainConfig: {field} must be a non-negative integer")
+        for field in ("max_steps", "label_iterations"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):  # fmt: skip
+                raise UsageError(f"TrainConfig: {field} must be a positive integer or None")
+        for field in ("lr", "max_seconds", "label_time", "grad_clip"):
+            value = getattr(self, field)
+            if value is None and field != "lr":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise UsageError(f"TrainConfig: {field} must be a positive number, got {value!r}")
+        if self.output is not None and not str(self.output).endswith(".pt"):
+            raise UsageError(f"TrainConfig: output must end in '.pt', got {self.output!r}")
+        BQPolicy(**self.model())  # validates the hyper-parameters
+
+    def model(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`~.model.BQPolicy`."""
+        return {"dim": self.dim, "layers": self.layers, "heads": self.heads, "ff": self.ff,
+                "dropout": float(self.dropout)}  # fmt: skip
+
+    def output_path(self) -> Path:
+        """The weights file to write."""
+        return Path(self.output if self.output is not None else f"bq-{self.problem}{self.size}.pt")
+
+    def registry_name(self) -> str:
+        """The name the weights are registered under."""
+        return self.name if self.name is not None else f"bq-{self.problem}{self.size}"
+
+    def command(self) -> str:
+        """The shell command that reproduces this run (fields that differ from the defaults)."""
+        words = ["python", "-m", "hybridsolve.neural.bq"]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value == field.default or field.name == "progress":
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            if isinstance(value, bool):
+                words.append(flag if value else "--no-" + flag[2:])
+            else:
+                words += [flag, "none" if value is None else str(value)]
+        return shlex.join(words)
+
+
+#: Fields that may change between the chunks of one resumed run.
+_RESUMABLE = frozenset({"device", "amp", "checkpoint", "checkpoint_every", "max_seconds",
+                        "max_steps", "label_workers", "label_cache", "output", "name",
+                        "progress"})  # fmt: skip
+
+
+def _settings(config: TrainConfig) -> dict[str, Any]:
+    """The fields a resumed run must share with the checkpoint."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in _RESUMABLE}
+
+
+# ------------------------------------------------------------------ training loop
+
+
+def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
+    warmup = min(500, max(1, total // 20))
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * progress)))
+
+
+def _datasets(config: TrainConfig) -> tuple[list[TSP], list[TSP]]:
+    """Training and validation instances, from independent streams of ``data_seed``."""
+    train_rng = np.random.default_rng([config.data_seed, 0])
+    valid_rng = np.random.default_rng([config.data_seed, 1])
+    train_set = [tsp_uniform(train_rng, config.size) for _ in range(config.instances)]
+    valid_set = [tsp_uniform(valid_rng, config.size) for _ in range(config.validation)]
+    return train_set, valid_set
+
+
+def _describe(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    return str(dev)
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def _load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt files raise many types
+        raise WeightsError(
+            f"checkpoint {path} cannot be read ({type(exc).__name__}); delete it or train "
+            "with resume=False"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != 1:
+        raise WeightsError(f"{path} is not a BQ-NCO training checkpoint")
+    saved, wanted = state["settings"], _settings(config)
+    for key in sorted(set(saved) | set(wanted)):
+        if saved.get(key) != wanted.get(key):
+            raise UsageError(
+                f"checkpoint {path} was written with {key}={saved.get(key)!r} but this run has "
+                f"{key}={wanted.get(key)!r}; use the same settings or resume=False"
+            )
+    return state
+
+
+def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None:
+    """Train the BQ-NCO TSP policy by imitation with sub-path augmentation.
+
+    Generates ``config.instances`` uniform TSP instances and ``config.validation`` held-out
+    ones from ``data_seed``, labels them with :func:`make_labels`, then runs
+    ``epochs * ceil(instances / batch_size)`` AdamW steps, each on one random sub-problem
+    per instance of the batch (:func:`sample_subproblems`, :func:`imitation_loss`). After
+    every epoch the validation instances are decoded greedily and the mean gap to their
+    expert tours is printed.
+
+    All randomness of a step (batch order, rotations, sub-problem sizes) is derived from
+    ``(seed, epoch)`` and ``(seed, step)``, and checkpoints hold the model, the optimiser,
+    the gradient scaler, the step and torch's RNG state, so on the CPU a run that stops and
+    resumes ends with exactly the weights of an uninterrupted one.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    resume : bool, default False
+        Continue from ``config.checkpoint`` when that file exists (start afresh when it does
+        not). ``False`` starts afresh and overwrites the checkpoint.
+
+    Returns
+    -------
+    dict or None
+        The manifest entry of the weights written (fields of
+        :data:`hybridsolve.neural.weights.FIELDS`), registered under
+        ``config.registry_name()`` in the folder of ``config.output_path()``, so
+        ``bq(..., weights=str(config.output_path()))`` loads them. ``None`` when the chunk
+        stopped at ``max_seconds`` or ``max_steps`` before the end (a checkpoint was
+        written).
+
+    Raises
+    ------
+    UsageError
+        ``resume`` or a chunk limit without ``config.checkpoint``, or a checkpoint written
+        with other settings.
+    WeightsError
+        An unreadable checkpoint.
+    """
+    if not isinstance(config, TrainConfig):
+        raise UsageError(f"train() takes a TrainConfig, not {type(config).__name__}")
+    checkpoint = None if config.checkpoint is None else Path(config.checkpoint)
+    if checkpoint is None and (resume or config.max_seconds or config.max_steps):
+        raise UsageError("resume, max_seconds and max_steps need config.checkpoint")
+    dev = resolve_device(config.device)
+    use_amp = config.amp and dev.type == "cuda"
+    if config.progress:
+        print(f"BQ-NCO: TSP{config.size}, {config.instances} instances, device {dev}"
+              + (", amp" if use_amp else ""), flush=True)  # fmt: skip
+
+    train_set, valid_set = _datasets(config)
+    labels = make_labels(
+        train_set + valid_set, time_per_instance=config.label_time,
+        iterations=config.label_iterations, workers=config.label_workers,
+        cache_dir=config.label_cache, seed=config.data_seed, progress=config.progress,
+    )  # fmt: skip
+    coords = np.stack([unit_coords(instance) for instance in train_set]).astype(np.float32)
+    tours = np.stack(labels[: len(train_set)])
+    reference = np.array([i.tour_cost(t) for i, t in zip(valid_set, labels[len(train_set) :])])
+
+    seed_everything(config.seed)
+    model = BQPolicy(**config.model()).to(dev)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    scaler = torch.amp.GradScaler("cuda") if use_amp else None
+    per_epoch = math.ceil(config.instances / config.batch_size)
+    total = config.epochs * per_epoch
+    step, seconds = 0, 0.0
+    history: dict[str, list[float]] = {"loss": [], "gap": []}
+    if resume and checkpoint is not None and checkpoint.exists():
+        state = _load_checkpoint(checkpoint, config)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state["scaler"]:
+            scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["torch_rng"])
+        if dev.type == "cuda" and state["cuda_rng"]:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
+        if config.progress:
+            print(f"resuming at step {step}/{total} (epoch {step // per_epoch + 1})", flush=True)
+
+    def save_checkpoint() -> None:
+        if checkpoint is None:
+            return
+        _save_checkpoint(checkpoint, {
+            "format": 1, "settings": _settings(config), "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else {},
+            "step": step, "epoch": step // per_epoch, "seconds": seconds,
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if dev.type == "cuda" else [],
+            "history": history,
+        })  # fmt: skip
+
+    say = Progress(total, step, config.progress)
+    started = time.perf_counter()
+    last = started
+    model.train()
+    while step < total:
+        epoch, place = divmod(step, per_epoch)
+        order = np.random.default_rng([config.seed, 0, epoch]).permutation(config.instances)
+        chosen = order[place * config.batch_size : (place + 1) * config.batch_size]
+        batch = sample_subproblems(
+            coords[chosen], tours[chosen], np.random.default_rng([config.seed, 1, step])
+        )
+        for group in optimizer.param_groups:
+            group["lr"] = _learning_rate(config, step, total)
+        optimizer.zero_grad(set_to_none=True)
+        autocast = (torch.autocast("cuda", dtype=torch.float16) if use_amp
+                    else contextlib.nullcontext())  # fmt: skip
+        with autocast:
+            loss = imitation_loss(model, batch, dev)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        step += 1
+        value = float(loss.detach())
+        history["loss"].append(value)
+        now = time.perf_counter()
+        seconds += now - last
+        last = now
+        say.update(float(np.mean(history["loss"][-50:])))
+        if step % per_epoch == 0:
+            epoch_losses = history["loss"][-per_epoch:]
+            line = f"epoch {step // per_epoch}/{config.epochs}: loss {np.mean(epoch_losses):.4f}"
+            if valid_set:
+                _, lengths = greedy(model, valid_set, device=dev)
+                gap = float(np.mean(lengths / reference - 1.0))
+                history["gap"].append(gap)
+                line += f", validation gap {100 * gap:.2f}% (greedy vs ILS labels)"
+            say.write(line)
+            last = time.perf_counter()
+        if step < total and checkpoint is not None:
+            limit = (config.max_steps is not None and step >= config.max_steps) or (
+                config.max_seconds is not None and now - started >= config.max_seconds
+            )
+            if limit:
+                save_checkpoint()
+                say.close()
+                if config.progress:
+                    print(f"stopped at step {step}/{total}; checkpoint {checkpoint}: "
+                          "train(config, resume=True) continues", flush=True)  # fmt: skip
+                return None
+            if step % config.checkpoint_every == 0:
+                save_checkpoint()
+    say.close()
+    save_checkpoint()
+
+    output = config.output_path()
+    entry = save(model.state_dict(), output, entry={
+        "problem": config.problem, "model": model.config(), "train_sizes": [config.size],
+        "data_seed": config.data_seed, "train_command": config.command(),
+        "validation_gap": history["gap"][-1] if history["gap"] else None,
+        "device": _describe(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })  # fmt: skip
+    register(config.registry_name(), entry, output.parent)
+    if config.progress:
+        print(f"weights {output} registered as {config.registry_name()!r}", flush=True)
+    return entry
+
+
+# ------------------------------------------------------------------ command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hybridsolve.neural.bq",
+        description="Train the BQ-NCO TSP policy by imitation of ILS tours (Drakulic et al. "
+        "2023). Every field of TrainConfig is an option; 'none' clears an optional one.",
+    )
+    kinds = {"int": int, "float": float, "str": str}
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        annotation = str(field.type)
+        if annotation == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+            continue
+        base = annotation.split("|")[0].strip()
+        convert = kinds[base]
+        if "None" in annotation:
+
+            def convert(text: str, _kind=kinds[base]) -> Any:
+                return None if text.lower() == "none" else _kind(text)
+
+        parser.add_argument(flag, type=convert, default=field.default, metavar=base.upper(),
+                            help=f"default: {field.default}")  # fmt: skip
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m hybridsolve.neural.bq [--size 50 ...] [--resume]``.
+
+    Prints the manifest entry as JSON when training finishes; exit code 0 (also when a
+    chunk stopped at its limit), 2 on a usage error, 3 on an unreadable checkpoint.
+    """
+    args = vars(_parser().parse_args(argv))
+    resume = args.pop("resume")
+    try:
+        entry = train(TrainConfig(**args), resume=resume)
+    except (UsageError, WeightsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if entry is not None:
+        print(json.dumps(entry, indent=2))
+    return 0

@@ -1,0 +1,44 @@
+"""The neural methods offered to :func:`hybridsolve.comb.solve`, registered without torch.
+
+``pyproject.toml`` names :func:`register` in the entry-point group
+:data:`hybridsolve.comb.solve.PLUGINS`; :mod:`hybridsolve.comb` loads that group the first
+time it is asked for a method it does not ship, so ``comb.solve(tsp, "bq")`` works without
+comb importing this package and without importing torch before a policy actually runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hybridsolve.comb import TSP
+from hybridsolve.comb.solve import register_method
+
+__all__ = ["register"]
+
+
+def _bq(
+    instance: TSP,
+    *,
+    tracker: Any,
+    seed: int = 0,
+    weights: str = "tsp",
+    beam: int = 1,
+    knn: int | None = None,
+    polish: bool = False,
+    device: str = "auto",
+    batch: int = 256,
+) -> Any:
+    """BQ-NCO tour (:func:`hybridsolve.neural.bq.bq`); torch is imported on the first call.
+
+    The options are spelled out because :func:`hybridsolve.comb.solve` checks option names
+    against the signature.
+    """
+    from hybridsolve.neural.bq import bq
+
+    return bq(instance, tracker=tracker, seed=seed, weights=weights, beam=beam, knn=knn,
+              polish=polish, device=device, batch=batch)  # fmt: skip
+
+
+def register() -> None:
+    """Register the neural comb methods: ``"bq"`` for the TSP."""
+    register_method(TSP, "bq", _bq)

@@ -1,0 +1,392 @@
+"""neural.bq: BQ-NCO states, policy, decoding, imitation training and the comb method 'bq'."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hybridsolve import comb
+from hybridsolve.comb.solve import methods, register_method
+from hybridsolve.datasets.routing import tsp_uniform
+from hybridsolve.mip import UsageError
+from hybridsolve.neural import WeightsError, register, save
+from hybridsolve.neural.bq import (
+    BQPolicy,
+    TrainConfig,
+    beam_search,
+    bq,
+    build_state,
+    decode,
+    greedy,
+    imitation_loss,
+    load_policy,
+    make_labels,
+    sample_subproblems,
+    train,
+)
+from hybridsolve.neural.bq import labels as labels_module
+from hybridsolve.neural.bq.decode import unit_coords
+from hybridsolve.neural.bq.train import _datasets, _parser
+
+TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Keep these tests on one core (and leave torch's setting as it was)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _policy(seed: int = 0) -> BQPolicy:
+    torch.manual_seed(seed)
+    return BQPolicy(**TINY)
+
+
+def _instances(sizes, seed: int = 0) -> list[comb.TSP]:
+    rng = np.random.default_rng(seed)
+    return [tsp_uniform(rng, n) for n in sizes]
+
+
+def _entry(policy: BQPolicy) -> dict:
+    return {
+        "problem": "tsp",
+        "model": policy.config(),
+        "train_sizes": [10],
+        "data_seed": 0,
+        "train_command": "test",
+        "validation_gap": None,
+        "device": "cpu",
+        "epochs": 0,
+        "seconds": 0.0,
+        "created": "2025-01-01T00:00:00Z",
+    }
+
+
+@pytest.fixture
+def weights_file(tmp_path):
+    """A tiny untrained policy saved and registered in tmp_path; returns the .pt path."""
+    policy = _policy()
+    entry = save(policy.state_dict(), tmp_path / "tiny.pt", entry=_entry(policy))
+    register("tiny", entry, tmp_path)
+    return tmp_path / "tiny.pt"
+
+
+def _is_tour(tour: np.ndarray, n: int) -> bool:
+    return tour.dtype == np.int64 and sorted(tour.tolist()) == list(range(n)) and tour[0] == 0
+
+
+# ------------------------------------------------------------------ states and model
+
+
+def test_state_tokens_masks_and_normalisation():
+    coords = torch.tensor(np.random.default_rng(1).random((3, 7, 2)) * [4.0, 2.0] + 10.0)
+    origin = torch.tensor([0, 2, 5])
+    current = torch.tensor([0, 4, 1])
+    visited = torch.zeros(3, 7, dtype=torch.bool)
+    visited[0, 0] = True
+    visited[1, [2, 3, 4]] = True
+    visited[2, [5, 6, 0, 1]] = True
+    state = build_state(coords, origin, current, visited)
+    assert state.features.shape == (3, 7, 4)
+    assert torch.equal(state.selectable, ~visited)
+    assert torch.equal(state.nodes, torch.arange(7).expand(3, 7))
+    assert state.present.tolist()[1] == [True, True, True, False, True, True, True]
+    assert state.features[0, 0, 2:].tolist() == [1.0, 1.0]  # origin is current at the start
+    assert state.features[1, 2, 2:].tolist() == [1.0, 0.0]
+    assert state.features[1, 4, 2:].tolist() == [0.0, 1.0]
+    assert state.features[1, 3].abs().sum() == 0  # a visited interior node is padding
+    xy = state.features[..., :2]
+    for row in range(3):
+        inside = xy[row][state.present[row]]
+        assert inside.min() >= 0 and inside.max() <= 1 + 1e-12
+        assert torch.isclose((inside.amax(0) - inside.amin(0)).max(), torch.tensor(1.0).double())
+
+
+def test_knn_state_keeps_current_origin_and_the_nearest_remaining_nodes():
+    rng = np.random.default_rng(2)
+    coords = torch.tensor(rng.random((2, 20, 2)), dtype=torch.float32)
+    origin = torch.tensor([0, 3])
+    current = torch.tensor([0, 9])
+    visited = torch.zeros(2, 20, dtype=torch.bool)
+    visited[0, 0] = True
+    visited[1, [3, 9, 11, 12]] = True
+    state = build_state(coords, origin, current, visited, knn=5)
+    assert state.features.shape == (2, 7, 4)
+    assert state.nodes[:, 0].tolist() == [0, 9] and state.nodes[:, 1].tolist() == [0, 3]
+    assert state.present[:, :2].tolist() == [[True, False], [True, True]]
+    for row in range(2):
+        d = ((coords[row] - coords[row, current[row]]) ** 2).sum(-1)
+        d[visited[row]] = torch.inf
+        nearest = set(torch.argsort(d)[:5].tolist())
+        assert set(state.nodes[row][state.selectable[row]].tolist()) == nearest
+    # fewer remaining nodes than knn: padding that is neither present nor selectable
+    visited[1] = True
+    visited[1, [4, 5]] = False
+    late = build_state(coords, origin, current, visited, knn=5)
+    assert late.selectable[1].sum() == 2 and late.present[1].sum() == 4
+
+
+def test_masked_tokens_get_minus_infinity():
+    policy = _policy()
+    coords = torch.rand(2, 6, 2)
+    visited = torch.zeros(2, 6, dtype=torch.bool)
+    visited[:, :3] = True
+    state = build_state(coords, torch.tensor([0, 1]), torch.tensor([2, 1]), visited)
+    logits = policy(state.features, state.present, state.selectable)
+    assert logits.shape == (2, 6)
+    assert torch.isneginf(logits[~state.selectable]).all()
+    assert torch.isfinite(logits[state.selectable]).all()
+
+
+def test_policy_config_and_bad_hyper_parameters():
+    policy = _policy()
+    assert policy.config() == {**TINY, "features": 4, "dropout": 0.0}
+    assert BQPolicy(**policy.config()).state_dict().keys() == policy.state_dict().keys()
+    with pytest.raises(UsageError, match="multiple of heads"):
+        BQPolicy(dim=10, heads=4)
+    with pytest.raises(UsageError, match="layers must be a positive integer"):
+        BQPolicy(layers=0)
+
+
+# ------------------------------------------------------------------ decoding
+
+
+def test_every_decoded_tour_is_a_permutation():
+    policy = _policy()
+    instances = _instances([12, 12, 12, 30, 1, 2, 3, 5])
+    runs = {
+        "greedy": greedy(policy, instances, device="cpu", batch=2),
+        "beam": beam_search(policy, instances, width=4, device="cpu", batch=8),
+        "knn": greedy(policy, instances, knn=4, device="cpu"),
+        "knn-beam": decode(policy, instances, beam=3, knn=4, device="cpu"),
+    }
+    for tours, lengths in runs.values():
+        assert len(tours) == len(instances)
+        for instance, tour, length in zip(instances, tours, lengths):
+            assert _is_tour(tour, instance.num_nodes)
+            assert length == pytest.approx(instance.tour_cost(tour))
+
+
+def test_greedy_is_deterministic_and_beam_width_one_is_greedy():
+    policy = _policy()
+    instances = _instances([15] * 4 + [9] * 3, seed=3)
+    first, cost = greedy(policy, instances, device="cpu")
+    again, cost_again = greedy(policy, instances, device="cpu", batch=3)
+    single, cost_single = beam_search(policy, instances, width=1, device="cpu")
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(np.array_equal(a, b) for a, b in zip(first, single))
+    assert np.array_equal(cost, cost_again) and np.array_equal(cost, cost_single)
+    assert policy.training  # decoding restores the mode
+
+
+def test_beam_search_is_never_worse_than_greedy():
+    policy = _policy(seed=1)
+    instances = _instances([20] * 6, seed=4)
+    _, greedy_cost = greedy(policy, instances, device="cpu")
+    _, beam_cost = beam_search(policy, instances, width=4, device="cpu")
+    _, knn_greedy = greedy(policy, instances, knn=6, device="cpu")
+    _, knn_beam = beam_search(policy, instances, width=4, knn=6, device="cpu")
+    assert (beam_cost <= greedy_cost + 1e-9).all() and (knn_beam <= knn_greedy + 1e-9).all()
+    assert beam_cost.sum() < greedy_cost.sum()  # and it does find something better
+
+
+def test_decoding_needs_coordinates_and_sane_options():
+    policy = _policy()
+    matrix_only = comb.TSP(distances=np.ones((4, 4)) - np.eye(4))
+    with pytest.raises(UsageError, match="needs node coordinates"):
+        greedy(policy, [matrix_only], device="cpu")
+    with pytest.raises(UsageError, match="knn must be a positive integer"):
+        greedy(policy, _instances([5]), knn=0, device="cpu")
+
+
+# ------------------------------------------------------------------ training
+
+
+def test_subproblems_follow_the_expert_tour():
+    rng = np.random.default_rng(5)
+    coords = rng.random((6, 9, 2))
+    tours = np.stack([rng.permutation(9) for _ in range(6)])
+    for position in (0, 3, 6):
+        batch = sample_subproblems(coords, tours, rng, position=position)
+        tokens = 9 if position == 0 else 10 - position
+        assert batch.coords.shape == (6, tokens, 2) and batch.nodes.shape == (6, tokens)
+        for b in range(6):
+            tour = tours[b].tolist()
+            at = tour.index(int(batch.nodes[b, batch.current[b]]))
+            neighbours = {tour[(at + 1) % 9], tour[(at - 1) % 9]}
+            assert int(batch.nodes[b, batch.target[b]]) in neighbours
+            assert not batch.visited[b, batch.target[b]]
+            assert len(set(batch.nodes[b].tolist())) == tokens
+            assert np.allclose(batch.coords[b], coords[b, batch.nodes[b]])
+
+
+def _config(tmp_path, **changes) -> TrainConfig:
+    settings = {
+        **TINY, "size": 10, "instances": 64, "batch_size": 16, "epochs": 2, "lr": 1e-2,
+        "device": "cpu", "validation": 4, "label_iterations": 20, "progress": False,
+        "label_cache": str(tmp_path / "labels"), "output": str(tmp_path / "out" / "bq.pt"),
+    }  # fmt: skip
+    settings.update(changes)
+    return TrainConfig(**settings)
+
+
+def test_training_lowers_the_loss_and_writes_loadable_weights(tmp_path):
+    config = _config(tmp_path, epochs=25)  # 100 steps
+    entry = train(config)
+    assert entry is not None and entry["problem"] == "tsp" and entry["epochs"] == 25
+    assert entry["model"] == {**TINY, "features": 4, "dropout": 0.0}
+    assert entry["validation_gap"] is not None and "--epochs 25" in entry["train_command"]
+    trained, loaded_entry = load_policy(config.output_path(), device="cpu")
+    assert loaded_entry["sha256"] == entry["sha256"]
+
+    instances, _ = _datasets(config)
+    tours = np.stack(make_labels(instances, iterations=20, cache_dir=config.label_cache,
+                                 seed=config.data_seed))  # fmt: skip
+    coords = np.stack([unit_coords(instance) for instance in instances])
+
+    def loss(model: BQPolicy) -> float:
+        with torch.no_grad():
+            return float(np.mean([
+                float(imitation_loss(model, sample_subproblems(
+                    coords, tours, np.random.default_rng(99), position=j)))
+                for j in (0, 2, 4, 6)
+            ]))  # fmt: skip
+
+    assert loss(trained) < loss(_policy(seed=config.seed)) - 0.1
+
+
+def test_a_resumed_run_ends_with_the_same_weights(tmp_path):
+    whole = _config(tmp_path, output=str(tmp_path / "a" / "bq.pt"),
+                    checkpoint=str(tmp_path / "a" / "ck.pt"))  # fmt: skip
+    chunked = _config(tmp_path, output=str(tmp_path / "b" / "bq.pt"),
+                      checkpoint=str(tmp_path / "b" / "ck.pt"), max_steps=3)  # fmt: skip
+    assert train(whole) is not None
+    assert train(chunked) is None  # stopped mid-epoch at step 3
+    assert train(_config(tmp_path, **{**chunked.__dict__, "max_steps": 4}), resume=True) is None
+    resumed = _config(tmp_path, **{**chunked.__dict__, "max_steps": None})
+    assert train(resumed, resume=True) is not None
+    a = torch.load(whole.output_path(), weights_only=True)
+    b = torch.load(resumed.output_path(), weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(UsageError, match="lr="):
+        train(_config(tmp_path, **{**chunked.__dict__, "lr": 0.5}), resume=True)
+
+
+def test_labels_are_cached_on_disk(tmp_path, monkeypatch):
+    instances = _instances([9, 9, 6], seed=6)
+    first = make_labels(instances, iterations=10, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+    for instance, tour in zip(instances, first):
+        instance.check_tour(tour)
+
+    def fail(job):
+        raise AssertionError("labelled again instead of reading the cache")
+
+    monkeypatch.setattr(labels_module, "_label_one", fail)
+    again = make_labels(instances, iterations=10, cache_dir=tmp_path)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    with pytest.raises(AssertionError):  # other settings, other keys
+        make_labels(instances, iterations=11, cache_dir=tmp_path)
+
+
+def test_train_command_round_trips_through_the_command_line_parser(tmp_path):
+    config = _config(tmp_path, checkpoint=str(tmp_path / "ck.pt"), grad_clip=None, amp=False)
+    words = config.command().split()[3:]
+    args = vars(_parser().parse_args(words))
+    args.pop("resume")
+    assert TrainConfig(**{**args, "progress": False}) == config
+
+
+# ------------------------------------------------------------------ the comb method
+
+
+def test_solve_through_comb_with_saved_weights(weights_file):
+    instance = _instances([25], seed=7)[0]
+    plain = comb.solve(instance, "bq", weights=str(weights_file), device="cpu")
+    assert _is_tour(plain.tour, 25) and plain.cost == pytest.approx(instance.tour_cost(plain.tour))
+    tours, _ = greedy(load_policy(weights_file, device="cpu")[0], [instance], device="cpu")
+    assert np.array_equal(plain.tour, tours[0])
+    better = comb.solve(instance, "bq", weights=weights_file, beam=4, knn=8, polish=True)
+    assert better.cost <= plain.cost + 1e-9 and len(better.trajectory) >= 1
+    assert comb.solve(instance).method == "ils"  # registering 'bq' leaves the default alone
+
+
+def test_command_line_tsp_method_bq(weights_file, capsys):
+    from hybridsolve.cli import main
+
+    data = Path(__file__).parents[1] / "data" / "euc10.tsp"
+    argv = ["tsp", str(data), "--method", "bq", "--option", f"weights={weights_file}", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "bq" and sorted(out["tour"]) == list(range(10))
+
+
+def test_a_fresh_process_finds_bq_without_importing_torch_first():
+    code = (
+        "import sys; from hybridsolve import comb; from hybridsolve.comb.solve import methods;"
+        "print('bq' in methods(comb.TSP, registered=True), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "False"], out.stderr
+
+
+def test_the_lazy_wrapper_has_the_options_of_bq():
+    from hybridsolve.comb.solve import _METHODS
+
+    methods(comb.TSP, registered=True)  # loads the entry-point plug-ins
+    wrapper = _METHODS[comb.TSP]["bq"]
+    assert wrapper is not bq
+    assert inspect.signature(wrapper).parameters.keys() == inspect.signature(bq).parameters.keys()
+    for name, parameter in inspect.signature(bq).parameters.items():
+        assert inspect.signature(wrapper).parameters[name].default == parameter.default
+
+
+def test_registered_methods_are_listed_only_on_request():
+    assert "bq" not in methods(comb.TSP)  # comb's own "every method" loops stay runnable
+    assert methods(comb.TSP, registered=True)[-1] == "bq"
+
+
+def test_register_method_refuses_built_ins_and_bad_functions():
+    with pytest.raises(UsageError, match="built-in"):
+        register_method(comb.TSP, "ils", bq)
+    with pytest.raises(UsageError, match="tracker, seed"):
+        register_method(comb.TSP, "mine", lambda instance: instance)
+    with pytest.raises(UsageError, match="no methods for"):
+        register_method(int, "mine", bq)
+
+
+def test_unknown_and_unregistered_weights(tmp_path):
+    with pytest.raises(WeightsError, match="unknown weights 'tsp'"):
+        comb.solve(_instances([6])[0], "bq")
+    policy = _policy()
+    torch.save(policy.state_dict(), tmp_path / "loose.pt")
+    with pytest.raises(WeightsError, match="no manifest.json entry"):
+        load_policy(tmp_path / "loose.pt")
+
+
+def test_a_corrupt_weights_file_is_reported(weights_file):
+    instance = _instances([8])[0]
+    comb.solve(instance, "bq", weights=weights_file, device="cpu")  # loads and caches
+    weights_file.write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="corrupt or modified"):
+        comb.solve(instance, "bq", weights=weights_file, device="cpu")
+
+
+def test_weights_of_another_shape_are_refused(tmp_path):
+    policy = _policy()
+    claim = {**policy.config(), "dim": 32}
+    entry = save(policy.state_dict(), tmp_path / "wrong.pt", entry={**_entry(policy),
+                 "model": claim})  # fmt: skip
+    register("wrong", entry, tmp_path)
+    with pytest.raises(WeightsError, match=r"has shape .* but the model expects"):
+        load_policy(tmp_path / "wrong.pt", device="cpu")
