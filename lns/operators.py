@@ -250,13 +250,13 @@ class Arm:
 
 #: Operator families by name: (operator, rates, needs the LP, needs binaries).
 OPERATORS: dict[str, tuple[Operator, tuple[float, ...], bool, bool]] = {
-    "mutation": (mutation, (0.1, 0.3, 0.5), False, False),
-    "rins": (rins, (0.1, 0.3, 0.5), True, False),
-    "rens": (rens, (0.1, 0.3), True, False),
-    "dins": (dins, (0.05, 0.2), True, False),
+    "mutation": (mutation, (0.2, 0.5), False, False),
+    "rins": (rins, (0.3, 0.5), True, False),
+    "rens": (rens, (0.2,), True, False),
+    "dins": (dins, (0.2,), True, False),
     "local_branching": (local_branching, (0.05, 0.15), False, True),
-    "proximity": (proximity, (0.001, 0.01), False, True),
-    "crossover": (crossover, (0.1, 0.3), False, False),
+    "proximity": (proximity, (0.01,), False, True),
+    "crossover": (crossover, (0.2, 0.4), False, False),
     "random_objective": (random_objective, (0.2,), False, False),
     "constraint": (constraint, (0.1, 0.3), False, False),
 }

@@ -31,7 +31,10 @@ from .neighbourhood import Context, Neighbourhood
 from .operators import OPERATORS, Arm, portfolio
 from .subsolver import SUBSOLVERS, Attempt, ScipTree, SubSolver
 
-__all__ = ["POLICIES", "Settings", "search"]
+__all__ = ["POLICIES", "TREE_SHARE", "Settings", "search"]
+
+#: Least and largest share of the search loop's time that the tree search gets.
+TREE_SHARE = (0.2, 0.8)
 
 #: Bandit policies: a mabwiser learning policy and the rewards for
 #: (new best, better than current, accepted, rejected).
@@ -159,7 +162,8 @@ class _Run:
 
     def __init__(self, problem: Problem, settings: Settings, monitor: Monitor, seed: int):
         self.problem, self.settings, self.monitor = problem, settings, monitor
-        self.sub: SubSolver = SUBSOLVERS[settings.backend](problem, seed, settings.native)
+        self.seed = seed
+        self._sub: SubSolver | None = None
         self.tree: ScipTree | None = None
         if settings.backend == "scip" and settings.tree:
             self.tree = ScipTree(problem, seed, settings.native)
@@ -171,6 +175,32 @@ class _Run:
         self.stats: dict[str, _ArmStats] = {}
         self.scales: dict[str, float] = {}
         self.initial: dict[str, Any] = {}
+
+    @property
+    def sub(self) -> SubSolver:
+        """The sub-MIP model, built on first use (after the tree search has started)."""
+        if self._sub is None:
+            settings = self.settings
+            self._sub = SUBSOLVERS[settings.backend](self.problem, self.seed, settings.native)
+        return self._sub
+
+    def tree_due(self) -> bool:
+        """Whether the tree search has had less than its share of the loop's time.
+
+        The share follows the improvements per second of the tree and of the LNS arms
+        (each with a prior of one improvement in ten seconds), kept within
+        :data:`TREE_SHARE`.
+        """
+        tree = self.stats.get("tree", _ArmStats())
+        lns_seconds = sum(s.seconds for name, s in self.stats.items() if name != "tree")
+        lns_improvements = sum(s.improvements for name, s in self.stats.items() if name != "tree")
+        total = tree.seconds + lns_seconds
+        if total <= 0:
+            return False
+        tree_rate = (tree.improvements + 1) / (tree.seconds + 10)
+        lns_rate = (lns_improvements + 1) / (lns_seconds + 10)
+        share = float(np.clip(tree_rate / (tree_rate + lns_rate), *TREE_SHARE))
+        return tree.seconds < share * total
 
     def remaining(self) -> float:
         """Seconds left before the deadline (infinite without one)."""
@@ -261,6 +291,24 @@ class _Run:
         }
 
 
+class _Selector(MABSelector):
+    """The bandit over the arms, except that the tree search gets its share of the time.
+
+    Whenever :meth:`_Run.tree_due` says so, the tree arm (``tree``, an index into the
+    destroy operators) is chosen instead of asking the bandit; its outcome still updates
+    the bandit.
+    """
+
+    def __init__(self, run: _Run, tree: int | None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run, self.tree = run, tree
+
+    def __call__(self, rng, best, curr):
+        if self.tree is not None and self.run.tree_due():
+            return self.tree, 0
+        return super().__call__(rng, best, curr)
+
+
 class _Stop:
     """ALNS stopping criterion: the monitor's stop flag, the deadline, the iteration cap."""
 
@@ -337,7 +385,8 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         alns.add_destroy_operator(run.resume, name="tree")
     alns.add_repair_operator(run.repair, name="sub-MIP")
     policy, scores = POLICIES[settings.policy]
-    selector = MABSelector(list(scores), len(alns.destroy_operators), 1, policy, seed=seed)
+    tree = len(arms) if run.tree is not None else None
+    selector = _Selector(run, tree, list(scores), len(alns.destroy_operators), 1, policy, seed=seed)
     result = alns.iterate(start, selector, HillClimbing(), _Stop(run))
     best = result.best_state
     proven = run.proven
