@@ -9,6 +9,7 @@ import numpy as np
 
 from .backend import Monitor, Outcome, Request
 from .errors import SolverError, UsageError
+from .highs_factory import new_highs
 from .problem import Problem
 from .result import Limit, Status
 
@@ -58,7 +59,7 @@ def build_highs(problem: Problem) -> highspy.Highs:
     lp.integrality_ = [kinds[flag] for flag in problem.integrality.tolist()]
     lp.col_names_ = list(problem.var_names)
     lp.row_names_ = list(problem.con_names)
-    highs = highspy.Highs()
+    highs = new_highs()
     highs.silent()
     if highs.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model")

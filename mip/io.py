@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InputError, UsageError
+from .highs_factory import new_highs
 from .problem import Problem
 
 __all__ = ["read", "write", "problem_from_highs"]
@@ -134,7 +135,7 @@ def read(path: str | os.PathLike) -> Problem:
         maximize, name = _scan_mps(path) if suffix.startswith(".mps") else (False, "")
     except (OSError, EOFError, zlib.error) as error:  # a corrupt or truncated .gz, say
         raise InputError(f"{path}: cannot read: {error}") from None
-    highs = highspy.Highs()
+    highs = new_highs()
     highs.setOptionValue("log_to_console", False)
     with tempfile.TemporaryDirectory(prefix="hybridsolve-read-") as scratch:
         log_path = os.path.join(scratch, "read.log")
@@ -148,7 +149,7 @@ def read(path: str | os.PathLike) -> Problem:
         lines = _log_lines(log_path)
     if status == highspy.HighsStatus.kError:
         error = _first(lines, "ERROR:") or "HiGHS could not read the file"
-        raise InputError(f"{path}: {error.removeprefix('ERROR:').strip()}")
+        raise InputError(f"{path}: cannot parse: {error.removeprefix('ERROR:').strip()}")
     if any("switching to fixed format" in line for line in lines):
         detail = _first(lines, "WARNING:") or ""
         raise InputError(

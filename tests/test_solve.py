@@ -229,3 +229,16 @@ def test_final_answer_failing_the_certificate_is_not_returned():
     result = scripted(incumbent=1.5, final=2.5)
     assert result.x.tolist() == [1.5] and "bound x0" in result.message
     assert result.status is Status.FEASIBLE and result.limit is Limit.OTHER
+
+
+def test_highs_objects_print_no_banner_on_stdout():
+    """HiGHS 1.16 prints a banner at the first Highs() of a process; stdout stays clean."""
+    import subprocess
+    import sys
+
+    code = (
+        "from hybridsolve.mip.highs_factory import new_highs; a = new_highs(); b = new_highs();"
+        "print('done')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "done\n", (out.stdout, out.stderr)
