@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -233,9 +235,6 @@ def test_final_answer_failing_the_certificate_is_not_returned():
 
 def test_highs_objects_print_no_banner_on_stdout():
     """HiGHS 1.16 prints a banner at the first Highs() of a process; stdout stays clean."""
-    import subprocess
-    import sys
-
     code = (
         "from hybridsolve.mip.highs_factory import new_highs; a = new_highs(); b = new_highs();"
         "print('done')"
