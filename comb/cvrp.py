@@ -49,7 +49,7 @@ from hybridsolve.mip.errors import ProblemError, UsageError
 
 from ._random import new_state, rand_below, rand_float
 from ._search import Tracker
-from .neighbours import MATRIX, dist, metric, nearest
+from .neighbours import MATRIX, dist, metric, nearest, root
 from .routing import CVRP
 
 __all__ = ["ils", "local_search", "savings", "sweep"]
@@ -562,14 +562,6 @@ def _rr_chunk(
 
 
 @njit(cache=True)
-def _root(parent, v):
-    while parent[v] != v:
-        parent[v] = parent[parent[v]]
-        v = parent[v]
-    return v
-
-
-@njit(cache=True)
 def _savings(n, xy, mat, kind, sym, q, cap, pi, pj):
     """Parallel Clarke-Wright savings over the candidate links ``pi[t] -> pj[t]``.
 
@@ -598,8 +590,8 @@ def _savings(n, xy, mat, kind, sym, q, cap, pi, pj):
                 continue
         elif succ[i] >= 0 or pred[j] >= 0:
             continue
-        ri = _root(parent, i)
-        rj = _root(parent, j)
+        ri = root(parent, i)
+        rj = root(parent, j)
         if ri == rj or load[ri] + load[rj] > cap + 1e-9:
             continue
         parent[ri] = rj

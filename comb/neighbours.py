@@ -22,7 +22,7 @@ from scipy.spatial import cKDTree
 
 from hybridsolve.mip.errors import ProblemError
 
-__all__ = ["EUCLID", "MATRIX", "NINT", "dist", "metric", "nearest", "nearest_in"]
+__all__ = ["EUCLID", "MATRIX", "NINT", "dist", "metric", "nearest", "nearest_in", "root"]
 
 #: Metric kinds understood by :func:`dist`.
 EUCLID, NINT, MATRIX = 0, 1, 2
@@ -123,3 +123,12 @@ def nearest_in(matrix: np.ndarray, k: int) -> np.ndarray:
     order = np.lexsort((part, values))
     # the diagonal is +inf, so with k = n - 1 the node itself sorts last
     return np.take_along_axis(part, order, axis=1)[:, :k]
+
+
+@njit(cache=True)
+def root(parent: np.ndarray, v: int) -> int:
+    """Union-find root of ``v`` with path halving (greedy edge and savings constructions)."""
+    while parent[v] != v:
+        parent[v] = parent[parent[v]]
+        v = parent[v]
+    return v

@@ -58,7 +58,7 @@ from hybridsolve.mip.errors import ProblemError, UsageError
 
 from ._random import new_state, rand_below
 from ._search import Tracker
-from .neighbours import MATRIX, dist, metric, nearest, nearest_in
+from .neighbours import MATRIX, dist, metric, nearest, nearest_in, root
 from .routing import ATSP, TSP
 
 __all__ = [
@@ -446,14 +446,6 @@ def _nearest_neighbour(n, xy, mat, kind, nb, start):
 
 
 @njit(cache=True)
-def _find(parent, v):
-    while parent[v] != v:
-        parent[v] = parent[parent[v]]
-        v = parent[v]
-    return v
-
-
-@njit(cache=True)
 def _greedy_edges(n, xy, mat, kind, nb, directed):
     """Greedy matching on candidate edges (Bentley 1992), then fragments joined greedily."""
     k = nb.shape[1]
@@ -480,8 +472,8 @@ def _greedy_edges(n, xy, mat, kind, nb, directed):
                 continue
         elif pred[i] >= 0 or pred[j] >= 0:
             continue
-        ri = _find(parent, i)
-        rj = _find(parent, j)
+        ri = root(parent, i)
+        rj = root(parent, j)
         if ri == rj:
             continue
         parent[ri] = rj
