@@ -6,7 +6,8 @@ formulation exists, ``to_problem()`` exports it as a :class:`hybridsolve.mip.Pro
 the same instance can be solved both ways and cross-checked.
 
 :func:`solve` runs the Numba-compiled heuristics (:mod:`.tsp`, :mod:`.cvrp`, ...) on an
-instance and returns a checked :class:`Solution`.
+instance and returns a checked :class:`Solution`; :func:`improve` runs a local search from a
+given solution and returns one too, never worse than the start.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from .graphs import MIS
 from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP, Rounding
 from .scheduling import SMTT
-from .solve import Solution, solve
+from .solve import Solution, improve, solve
 
-__all__ = ["ATSP", "CVRP", "KP", "MIS", "OP", "SMTT", "TSP", "Rounding", "Solution", "solve"]
+__all__ = [
+    "ATSP",
+    "CVRP",
+    "KP",
+    "MIS",
+    "OP",
+    "SMTT",
+    "TSP",
+    "Rounding",
+    "Solution",
+    "improve",
+    "solve",
+]

@@ -15,7 +15,8 @@ solution.
   2-opt* (two variants, the second reversing route parts) and intra-route 2-opt, each
   move adding an edge ``(u, v)`` or ``(v, u)``; first improvement, and a pair is skipped when
   neither route changed since ``u`` was last examined (the ``whenLastModified`` rule of
-  Vidal's HGS-CVRP, 2022).
+  Vidal's HGS-CVRP, 2022). :func:`improve` runs it from given routes (for
+  :func:`hybridsolve.comb.improve`).
 * Ruin and recreate (SISR, Christiaens and Vanden Berghe 2020): remove strings of
   consecutive customers from routes near a random seed customer, reinsert the removed
   customers one by one at their cheapest feasible position, skipping each position with a
@@ -52,7 +53,7 @@ from ._search import Tracker
 from .neighbours import MATRIX, dist, metric, nearest, root
 from .routing import CVRP
 
-__all__ = ["ils", "local_search", "savings", "sweep"]
+__all__ = ["ils", "improve", "local_search", "savings", "sweep"]
 
 NXT, PRV, RT, POS, LEN = 0, 1, 2, 3, 4
 CUM, LOAD = 0, 1
@@ -355,12 +356,18 @@ def _improve_pair(st, fl, q, cap, n, xy, mat, kind, sym, eps, u, v, b1, b2, b3, 
 
 @njit(cache=True)
 def _local_search(
-    st, fl, q, cap, n, xy, mat, kind, sym, eps, nb, order, stamp, tested, clock, b1, b2, b3, b4
+    st, fl, q, cap, n, xy, mat, kind, sym, eps, nb, order, stamp, tested, clock, b1, b2, b3, b4,
+    passes,
 ):  # fmt: skip
-    """Granular first-improvement local search until no move improves; the total delta."""
+    """Granular first-improvement local search until no move improves; the total delta.
+
+    With ``passes >= 0`` it stops after that many passes over the customers; a later call
+    carries on with the same search (a pass that returns ``0.0`` found no improving move).
+    """
     total = 0.0
     improved = True
-    while improved:
+    while improved and passes != 0:
+        passes -= 1
         improved = False
         for idx in range(n):
             u = order[idx]
@@ -544,7 +551,7 @@ def _rr_chunk(
         for i in range(count):
             stamp[st[RT, removed[i]]] = clock[0]
         _local_search(st, fl, q, cap, n, xy, mat, kind, sym, eps, nb, order, stamp, tested,
-                      clock, b1, b2, b3, b4)  # fmt: skip
+                      clock, b1, b2, b3, b4, -1)  # fmt: skip
         cost = _total_cost(st, n, xy, mat, kind)
         if cost < cur[0] - temp * math.log(1.0 - rand_float(state)):
             cur[0] = cost
@@ -777,8 +784,18 @@ class _Search:
         return (self.st, self.fl, c.q, c.cap, c.n, c.xy, c.mat, c.kind, c.sym, c.eps, c.nb,
                 self.order, self.stamp, self.tested, self.clock, *self.bufs)  # fmt: skip
 
-    def descend(self) -> None:
-        _local_search(*self.args())
+    def descend(self, tracker: Tracker | None = None) -> None:
+        """Granular local search to a local optimum.
+
+        With a ``tracker``, its deadline is checked after every pass over the customers and
+        the search stops there.
+        """
+        if tracker is None:
+            _local_search(*self.args(), -1)
+            return
+        while not tracker.expired():
+            if _local_search(*self.args(), 1) == 0.0:
+                break
 
 
 def _construction(start: str):
@@ -834,6 +851,40 @@ def local_search(
     """
     ctx = _Context(instance, k)
     return _routes(_descent(ctx, tracker, start, seed).st, ctx.n)
+
+
+def improve(
+    instance: CVRP, routes: tuple[np.ndarray, ...], *, tracker: Tracker, seed: int = 0,
+    k: int = 40,
+) -> list[np.ndarray]:  # fmt: skip
+    """Granular local search (relocate, swap, 2-opt*, 2-opt) from the given routes.
+
+    The local search of :func:`local_search`, started from ``routes`` instead of a
+    construction; it runs to a local optimum or until the tracker's deadline passes
+    (checked after every pass over the customers). Empty routes are dropped.
+
+    Parameters
+    ----------
+    instance : CVRP
+        The instance.
+    routes : tuple of numpy.ndarray
+        The starting routes (already checked).
+    tracker : Tracker
+        Clock and deadline.
+    seed : int
+        Order in which customers are examined.
+    k : int
+        Neighbour list length (granularity).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The improved routes.
+    """
+    ctx = _Context(instance, k)
+    search = _Search(ctx, [route for route in routes if route.size], seed)
+    search.descend(tracker)
+    return _routes(search.st, ctx.n)
 
 
 def ils(

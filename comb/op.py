@@ -8,7 +8,8 @@ from insertion for the moment, and 0 otherwise. Costs
 come from a full distance matrix (:meth:`hybridsolve.comb.OP.distance_matrix`).
 
 The Python entry points, with their options and references, are
-:func:`hybridsolve.comb.small.op_greedy` and :func:`hybridsolve.comb.small.op_ils`.
+:func:`hybridsolve.comb.small.op_greedy`, :func:`hybridsolve.comb.small.op_ils` and
+:func:`hybridsolve.comb.small.op_improve`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from numba import njit
 
 from ._random import rand_below
 
-__all__ = ["greedy_insertion", "ils_iterations", "local_search", "tour_length", "tour_prize"]
+__all__ = [
+    "greedy_insertion",
+    "ils_iterations",
+    "local_search",
+    "local_search_round",
+    "tour_length",
+    "tour_prize",
+]
 
 #: Smallest length change counted as an improvement.
 _LENGTH_EPS = 1e-9
@@ -239,19 +247,37 @@ def local_search(
     prizes: np.ndarray,
     limit: float,
 ) -> int:
-    """2-opt, then greedy insertion, then drop/add exchanges, until none applies.
+    """Rounds of :func:`local_search_round` until one changes nothing.
 
     Every round shortens the walk, adds prize, or keeps the prize and shortens the walk,
     so the loop ends. Returns the new size.
     """
     while True:
-        _two_opt(tour, size, dist)
-        grown = greedy_insertion(tour, size, visited, candidates, dist, prizes, limit)
-        if grown > size:
-            size = grown
-            continue
-        if not _replace_once(tour, size, visited, candidates, dist, prizes, limit):
+        size, changed = local_search_round(tour, size, visited, candidates, dist, prizes, limit)
+        if not changed:
             return size
+
+
+@njit(cache=True)
+def local_search_round(
+    tour: np.ndarray,
+    size: int,
+    visited: np.ndarray,
+    candidates: np.ndarray,
+    dist: np.ndarray,
+    prizes: np.ndarray,
+    limit: float,
+) -> tuple[int, bool]:
+    """2-opt, then greedy insertion, then (when nothing was inserted) one drop/add exchange.
+
+    Returns the new size and whether a node was inserted or exchanged; a round that
+    returns ``False`` leaves a local optimum of all three moves.
+    """
+    _two_opt(tour, size, dist)
+    grown = greedy_insertion(tour, size, visited, candidates, dist, prizes, limit)
+    if grown > size:
+        return grown, True
+    return size, _replace_once(tour, size, visited, candidates, dist, prizes, limit)
 
 
 @njit(cache=True)

@@ -8,6 +8,9 @@ improvement. Methods that search until a limit take ``iterations``: without a ti
 they stop after that many rounds (a default when omitted), so a run is reproducible from
 its seed; with a time limit and no ``iterations`` they run until the limit.
 
+:func:`kp_improve` and :func:`op_improve` improve a given solution instead (for
+:func:`hybridsolve.comb.improve`): ``improver(instance, solution, *, tracker, seed=0)``.
+
 Kernels are ``@njit(cache=True)`` functions on plain arrays; random numbers come from the
 seeded generator of :mod:`hybridsolve.comb._random`. :data:`METHODS` maps each instance type
 to its named methods; the orienteering kernels live in :mod:`hybridsolve.comb.op`.
@@ -36,9 +39,11 @@ __all__ = [
     "METHODS",
     "kp_dp",
     "kp_greedy",
+    "kp_improve",
     "mis_greedy",
     "mis_ls",
     "op_greedy",
+    "op_improve",
     "op_ils",
     "smtt_edd",
     "smtt_ls",
@@ -105,12 +110,16 @@ def _kp_order(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _kp_fill(weights: np.ndarray, room: float, order: np.ndarray, taken: np.ndarray) -> None:
-    """Take the items of ``order`` in turn whenever they fit in what is left of ``room``."""
+def _kp_fill(weights: np.ndarray, room: float, order: np.ndarray, taken: np.ndarray) -> float:
+    """Take the items of ``order`` in turn whenever they fit in what is left of ``room``.
+
+    Returns the room left.
+    """
     for i in order:
         if not taken[i] and weights[i] <= room:
             taken[i] = 1
             room -= weights[i]
+    return room
 
 
 @njit(cache=True)
@@ -182,6 +191,80 @@ def kp_greedy(instance: KP, *, tracker: Tracker, seed: int = 0) -> np.ndarray:
             selection = np.array([single], dtype=np.int64)
     tracker.record(instance.value(selection))
     return selection.astype(np.int64)
+
+
+@njit(cache=True)
+def _kp_step(
+    values: np.ndarray, weights: np.ndarray, capacity: float, order: np.ndarray,
+    taken: np.ndarray,
+) -> bool:  # fmt: skip
+    """One round of :func:`kp_improve`: fill, then the best 1-1 exchange; whether one was made.
+
+    The items of ``order`` are taken whenever they fit; then, over every chosen item ``i``
+    and every unchosen item ``j`` of ``order`` with ``values[j] > values[i]`` that fits in
+    the room ``i`` leaves, the exchange with the largest value gain is made (the first one
+    met on ties).
+    """
+    room = capacity
+    for i in range(taken.shape[0]):
+        if taken[i]:
+            room -= weights[i]
+    room = _kp_fill(weights, room, order, taken)
+    gain = 0.0
+    out = -1
+    into = -1
+    for i in range(taken.shape[0]):
+        if not taken[i]:
+            continue
+        for j in order:
+            if not taken[j] and values[j] - values[i] > gain and weights[j] - weights[i] <= room:
+                gain = values[j] - values[i]
+                out = i
+                into = j
+    if out < 0:
+        return False
+    taken[out] = 0
+    taken[into] = 1
+    return True
+
+
+def kp_improve(
+    instance: KP, selection: np.ndarray, *, tracker: Tracker, seed: int = 0
+) -> np.ndarray:
+    """Add the items that still fit, then 1-1 exchanges that raise the value, until none applies.
+
+    Each round first takes, in order of decreasing value per weight (weightless items
+    first), every unchosen item of positive value that still fits, then makes the best
+    exchange of one chosen item for one unchosen item of larger value that fits in its
+    place (``O(n^2)`` per round). Every exchange raises the value, so the rounds end; the
+    tracker's deadline is checked between them.
+
+    Parameters
+    ----------
+    instance : KP
+        The instance.
+    selection : numpy.ndarray
+        The starting selection, distinct item indices that fit (already checked).
+    tracker : Tracker
+        Clock and deadline.
+    seed : int
+        Unused (the improvement is deterministic).
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved selection, sorted.
+    """
+    values = instance.values.astype(np.float64)
+    weights = instance.weights.astype(np.float64)
+    order = _kp_order(values, weights)
+    taken = np.zeros(instance.num_items, dtype=np.uint8)
+    taken[selection] = 1
+    capacity = float(instance.capacity)
+    while not tracker.expired():
+        if not _kp_step(values, weights, capacity, order, taken):
+            break
+    return np.flatnonzero(taken).astype(np.int64)
 
 
 def kp_dp(
@@ -1025,6 +1108,44 @@ def op_ils(
 
         _run(step, rounds, tracker, lambda: ints[1] == candidates.size)
     return best[: ints[1]].copy()
+
+
+def op_improve(instance: OP, tour: np.ndarray, *, tracker: Tracker, seed: int = 0) -> np.ndarray:
+    """The local search of :func:`op_ils` from a given tour.
+
+    Rounds of 2-opt, greedy insertion of unvisited nodes that fit and drop/add exchanges
+    (:func:`hybridsolve.comb.op.local_search_round`) until a round changes nothing or the
+    tracker's deadline passes (checked between rounds).
+
+    Parameters
+    ----------
+    instance : OP
+        The instance.
+    tour : numpy.ndarray
+        The starting tour without the depot (already checked).
+    tracker : Tracker
+        Clock and deadline.
+    seed : int
+        Unused (the search is deterministic).
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved tour, without the depot.
+    """
+    dist, prizes, candidates = _op_arrays(instance)
+    work = np.zeros(instance.num_nodes, dtype=np.int64)
+    work[: tour.size] = tour
+    visited = np.zeros(instance.num_nodes, dtype=np.int64)
+    visited[tour] = 1
+    size = tour.size
+    while not tracker.expired():
+        size, changed = opk.local_search_round(
+            work, size, visited, candidates, dist, prizes, instance.max_length
+        )
+        if not changed:
+            break
+    return work[:size].copy()
 
 
 #: Methods by instance type, each ``method(instance, *, tracker, seed=0, **options)``.

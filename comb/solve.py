@@ -5,6 +5,9 @@
 a list of routes, a selection or a sequence as int64 arrays). :func:`solve` picks the
 method, runs it under a :class:`~hybridsolve.comb._search.Tracker`, checks the answer with
 the instance's own validity check and wraps it in a frozen :class:`Solution`.
+
+:func:`improve` runs a type's local search (:data:`_IMPROVERS`) from a given solution
+instead, with the same checks and the same :class:`Solution`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP
 from .scheduling import SMTT
 
-__all__ = ["PLUGINS", "Solution", "methods", "register_method", "solve"]
+__all__ = ["PLUGINS", "Solution", "improve", "methods", "register_method", "solve"]
 
 #: Entry-point group of packages that add methods: each entry names a function, called once
 #: with no arguments the first time :func:`solve` meets a method it does not know, that
@@ -81,6 +84,17 @@ _ANSWERS: dict[type, tuple[str, str, str, bool]] = {
     KP: ("selection", "check_selection", "value", True),
     MIS: ("selection", "check_independent", "weight", True),
     SMTT: ("sequence", "check_sequence", "tardiness", False),
+}
+
+#: Local searches from a given solution, by instance type, each called as
+#: ``improver(instance, solution, *, tracker, seed, **options)`` with the checked solution in
+#: the form of :data:`_ANSWERS` (its parameter named after the :class:`Solution` field).
+_IMPROVERS: dict[type, Callable[..., Any]] = {
+    TSP: tsp.improve,
+    ATSP: tsp.improve,
+    CVRP: cvrp.improve,
+    OP: small.op_improve,
+    KP: small.kp_improve,
 }
 
 
@@ -307,6 +321,106 @@ def solve(
         raise UsageError(
             f"unknown method {name!r} for {kind.__name__}; choose from {', '.join(table)}"
         )
+    _check_limits(time_limit, seed)
+    function = table[name]
+    _check_options(function, f"method {name!r}", options, ("instance", "tracker", "seed"))
+    tracker = Tracker(time_limit, progress, maximize=_ANSWERS[kind][3])
+    answer = function(instance, tracker=tracker, seed=int(seed), **options)
+    runtime = tracker.elapsed()
+    try:
+        answer, cost = _answer(instance, answer)
+    except ProblemError as exc:
+        raise SolverError(f"method {name!r} returned an invalid solution: {exc}") from None
+    return _solution(instance, name, answer, cost, runtime, tracker, int(seed))
+
+
+def improve(
+    instance: Any,
+    solution: Any,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> Solution:
+    """Improve a given solution by local search and return the checked result.
+
+    The search starts from ``solution`` itself:
+
+    * TSP: 2-opt and Or-opt with neighbour lists and don't-look bits (the moves of the
+      ``"or_opt"`` method); ATSP: Or-opt and or3opt segment swaps
+      (:func:`hybridsolve.comb.tsp.improve`);
+    * CVRP: the granular local search of the ``"local_search"`` method: relocate, swap,
+      2-opt* and 2-opt (:func:`hybridsolve.comb.cvrp.improve`);
+    * OP: the local search of the ``"ils"`` method: 2-opt, greedy insertion and drop/add
+      exchanges (:func:`hybridsolve.comb.small.op_improve`);
+    * KP: items that still fit by decreasing value per weight, then value-raising 1-1
+      exchanges (:func:`hybridsolve.comb.small.kp_improve`).
+
+    The result is never worse than ``solution``: when the search does not beat it, the
+    given solution itself is returned.
+
+    Parameters
+    ----------
+    instance : TSP, ATSP, CVRP, OP or KP
+        The instance.
+    solution : array_like or sequence of array_like
+        The starting solution in the form :class:`Solution` stores it: a tour (TSP, ATSP;
+        for the OP the visited nodes without the depot), a list of routes of customers
+        without the depot (CVRP) or the chosen items (KP).
+    time_limit : float, optional
+        Wall-clock seconds; checked between passes of the search, which otherwise runs to
+        a local optimum.
+    seed : int
+        Order in which the TSP, ATSP and CVRP searches first examine the nodes (the OP
+        and KP searches are deterministic).
+    **options
+        ``k`` (neighbour list length) for the TSP, ATSP and CVRP; ``or3`` (add or3opt
+        segment swaps; default only for the ATSP) for the TSP and ATSP.
+
+    Returns
+    -------
+    Solution
+        Method ``"improve"``; its trajectory starts with the cost of ``solution``.
+
+    Raises
+    ------
+    ProblemError
+        When ``solution`` fails the instance's own check (``check_tour``,
+        ``check_routes``, ``check_selection``).
+    UsageError
+        On another instance type, an unknown option, a non-positive time limit or a seed
+        that is not an integer.
+    SolverError
+        When the search returns an answer the instance's check refuses (a bug).
+    """
+    kind = type(instance)
+    if kind not in _IMPROVERS:
+        known = ", ".join(sorted(t.__name__ for t in _IMPROVERS))
+        raise UsageError(f"improve has no local search for {kind.__name__}; it takes {known}")
+    _check_limits(time_limit, seed)
+    function = _IMPROVERS[kind]
+    field, _, _, maximize = _ANSWERS[kind]
+    _check_options(function, f"improve for {kind.__name__}", options,
+                   ("instance", field, "tracker", "seed"))  # fmt: skip
+    tracker = Tracker(time_limit, maximize=maximize)
+    try:
+        start, start_cost = _answer(instance, solution)
+    except ProblemError as exc:
+        raise ProblemError(f"improve: invalid start {field} for {kind.__name__}: {exc}") from None
+    tracker.record(start_cost)
+    answer = function(instance, start, tracker=tracker, seed=int(seed), **options)
+    runtime = tracker.elapsed()
+    try:
+        answer, cost = _answer(instance, answer)
+    except ProblemError as exc:
+        raise SolverError(f"improve returned an invalid solution: {exc}") from None
+    if (cost < start_cost) if maximize else (cost > start_cost):
+        answer, cost = start, start_cost
+    return _solution(instance, "improve", answer, cost, runtime, tracker, int(seed))
+
+
+def _check_limits(time_limit: float | None, seed: int) -> None:
+    """Refuse a time limit that is not a positive number and a seed that is not an integer."""
     if time_limit is not None and (
         isinstance(time_limit, bool)
         or not isinstance(time_limit, (int, float))
@@ -315,32 +429,48 @@ def solve(
         raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise UsageError(f"seed must be an integer, got {seed!r}")
-    function = table[name]
-    accepted = [p for p in inspect.signature(function).parameters if p not in ("instance",
-                "tracker", "seed")]  # fmt: skip
+
+
+def _check_options(
+    function: Callable[..., Any], what: str, options: dict[str, Any], fixed: tuple[str, ...]
+) -> None:
+    """Refuse options that are not parameters of ``function`` besides the ``fixed`` ones."""
+    accepted = [p for p in inspect.signature(function).parameters if p not in fixed]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         allowed = ", ".join(accepted) or "none"
-        raise UsageError(f"method {name!r} has no option {unknown[0]!r} (options: {allowed})")
-    field, check, cost_of, maximize = _ANSWERS[kind]
-    tracker = Tracker(time_limit, progress, maximize=maximize)
-    answer = function(instance, tracker=tracker, seed=int(seed), **options)
-    runtime = tracker.elapsed()
+        raise UsageError(f"{what} has no option {unknown[0]!r} (options: {allowed})")
+
+
+def _answer(instance: Any, raw: Any) -> tuple[np.ndarray | tuple[np.ndarray, ...], float]:
+    """A raw answer checked with the instance's own check, as int64 arrays, and its cost.
+
+    Raises
+    ------
+    ProblemError
+        From the check.
+    """
+    field, check, cost_of, _ = _ANSWERS[type(instance)]
+    getattr(instance, check)(raw)
     if field == "routes":
-        answer = tuple(np.asarray(route, dtype=np.int64) for route in answer)
+        answer = tuple(np.asarray(route, dtype=np.int64) for route in raw)
     else:
-        answer = np.asarray(answer, dtype=np.int64)
-    try:
-        getattr(instance, check)(answer)
-    except ProblemError as exc:
-        raise SolverError(f"method {name!r} returned an invalid solution: {exc}") from None
-    cost = float(getattr(instance, cost_of)(answer))
+        answer = np.asarray(raw, dtype=np.int64)
+    return answer, float(getattr(instance, cost_of)(answer))
+
+
+def _solution(
+    instance: Any, method: str, answer: np.ndarray | tuple[np.ndarray, ...], cost: float,
+    runtime: float, tracker: Tracker, seed: int,
+) -> Solution:  # fmt: skip
+    """The :class:`Solution`, its trajectory closed by ``cost`` unless it was recorded last."""
+    field, _, _, maximize = _ANSWERS[type(instance)]
     trajectory = list(tracker.trajectory)
     best = tracker.best
     tol = 1e-9 * max(1.0, abs(cost))
     if best is None or abs(best - cost) > tol:
         trajectory.append((runtime, cost))
     return Solution(
-        instance=instance, method=name, cost=cost, runtime=runtime, seed=int(seed),
+        instance=instance, method=method, cost=cost, runtime=runtime, seed=seed,
         trajectory=tuple(trajectory), maximize=maximize, **{field: answer},
     )  # fmt: skip

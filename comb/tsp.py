@@ -20,6 +20,8 @@ nearest neighbours, applying the first improving move:
 * or3opt ("Or-3opt", segment swap): ``a b..c d..e f -> a d..e b..c f``, the one pure 3-opt
   move that keeps every orientation, so it serves the ATSP too.
 
+:func:`improve` runs this local search from a given tour (for :func:`hybridsolve.comb.improve`).
+
 The iterated local search (Lourenço, Martin and Stützle 2003; Johnson and McGeoch 1997,
 "ILS-2.5opt") applies a double-bridge kick (Martin, Otto and Felten 1991) whose three cut
 points lie within a short stretch of the tour (segments of at most ``segment`` nodes), so
@@ -68,6 +70,7 @@ __all__ = [
     "farthest_insertion",
     "greedy",
     "ils",
+    "improve",
     "nearest_neighbour",
     "or_3opt",
     "or_opt",
@@ -336,11 +339,17 @@ def _try_or3opt(a, tour, pos, xy, mat, kind, nb, nb_in, eps, queue, qs, inq, log
 
 @njit(cache=True)
 def _local_search(
-    tour, pos, xy, mat, kind, nb, nb_in, sym, moves, eps, queue, qs, inq, logp, logv, logn
+    tour, pos, xy, mat, kind, nb, nb_in, sym, moves, eps, queue, qs, inq, logp, logv, logn,
+    budget,
 ):  # fmt: skip
-    """Run the queue empty; return the total change of the tour length."""
+    """Run the queue empty; return the total change of the tour length.
+
+    With ``budget >= 0`` at most that many nodes are taken from the queue; what is left in it
+    stays queued, so a later call carries on with the same search.
+    """
     total = 0.0
-    while qs[1] > 0:
+    while qs[1] > 0 and budget != 0:
+        budget -= 1
         a = _pop(queue, qs, inq)
         improved = True
         while improved:
@@ -390,7 +399,7 @@ def _ils_chunk(
         for v in (a, b, c, d, e, f):
             _push(v, queue, qs, inq)
         delta = kick + _local_search(tour, pos, xy, mat, kind, nb, nb_in, sym, moves, eps,
-                                     queue, qs, inq, logp, logv, logn)  # fmt: skip
+                                     queue, qs, inq, logp, logv, logn, -1)  # fmt: skip
         if delta <= eps or logn[1] == 1:
             cost[0] += delta
             if delta < -eps:
@@ -786,15 +795,21 @@ class _Search:
         return (self.tour, self.pos, c.xy, c.mat, c.kind, c.nb, c.nb_in, c.sym, self.moves,
                 c.eps, self.queue, self.qs, self.inq, self.logp, self.logv, self.logn)  # fmt: skip
 
-    def descend(self, order: np.ndarray) -> None:
-        """Local search from every node, queued in ``order``."""
+    def descend(self, order: np.ndarray, tracker: Tracker | None = None) -> None:
+        """Local search from every node, queued in ``order``.
+
+        With a ``tracker``, its deadline is checked after every ``n`` nodes examined and the
+        search stops there; without one it runs to a local optimum.
+        """
         if self.ctx.n < 5:
             return
         for v in order:
             self.queue[self.qs[1]] = v
             self.qs[1] += 1
             self.inq[v] = True
-        self.cost[0] += _local_search(*self.args())
+        budget = -1 if tracker is None else self.ctx.n
+        while self.qs[1] > 0 and not (tracker is not None and tracker.expired()):
+            self.cost[0] += _local_search(*self.args(), budget)
 
 
 def _moves(sym: bool, two: bool, oropt: bool, or3: bool) -> int:
@@ -859,6 +874,49 @@ or_opt = _local(True, True, False, "or_opt", "2-opt (symmetric only) and Or-opt"
 or_3opt = _local(
     True, True, True, "or_3opt", "2-opt (symmetric only), Or-opt and or3opt segment swaps"
 )
+
+
+def improve(
+    instance: TSP | ATSP,
+    tour: np.ndarray,
+    *,
+    tracker: Tracker,
+    seed: int = 0,
+    k: int = 10,
+    or3: bool | None = None,
+) -> np.ndarray:
+    """Local search from a given tour, with neighbour lists and don't-look bits.
+
+    The moves of :func:`or_opt` (2-opt for the TSP, Or-opt for both), optionally with
+    or3opt segment swaps, applied first-improvement from ``tour`` itself until none
+    improves or the tracker's deadline passes (checked after every ``n`` nodes examined).
+    Instances of fewer than five nodes are returned unchanged.
+
+    Parameters
+    ----------
+    instance : TSP or ATSP
+        The instance.
+    tour : numpy.ndarray
+        The starting tour, a permutation of the nodes (already checked).
+    tracker : Tracker
+        Clock and deadline.
+    seed : int
+        Order in which the nodes are first examined.
+    k : int
+        Neighbour list length.
+    or3 : bool, optional
+        Include or3opt segment swaps (default: only for the ATSP, as in :func:`ils`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved tour.
+    """
+    ctx = _Context(instance, k)
+    use_or3 = (not ctx.sym) if or3 is None else bool(or3)
+    search = _Search(ctx, tour, _moves(ctx.sym, True, True, use_or3), 1)
+    search.descend(np.random.default_rng(seed).permutation(ctx.n), tracker)
+    return search.tour
 
 
 #: Instances up to this many nodes are solved by enumeration in :func:`ils`.

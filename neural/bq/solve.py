@@ -123,17 +123,12 @@ def load_policy(
 def _polish(instance: TSP, tour: np.ndarray, seed: int) -> np.ndarray:
     """2-opt + Or-opt local search (neighbour lists, don't-look bits) from ``tour``.
 
-    ``hybridsolve.comb.tsp`` has no public function that starts from a given tour, so this
-    drives its local-search machinery directly, exactly as its ``or_opt`` method does after
-    its own construction.
+    :func:`hybridsolve.comb.improve`, the moves of comb's ``or_opt`` method started from
+    the decoded tour.
     """
-    from hybridsolve.comb import tsp as comb_tsp
+    from hybridsolve.comb import improve
 
-    context = comb_tsp._Context(instance, 10)
-    moves = comb_tsp._moves(True, True, True, False)
-    search = comb_tsp._Search(context, tour, moves, 1)
-    search.descend(np.random.default_rng(seed).permutation(context.n))
-    return np.ascontiguousarray(search.tour, dtype=np.int64)
+    return improve(instance, tour, seed=seed).tour
 
 
 def bq(
