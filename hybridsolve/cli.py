@@ -150,7 +150,8 @@ def _parser() -> argparse.ArgumentParser:
         ("tsp", "TSPLIB .tsp/.atsp", "ils; nearest_neighbour, greedy, space_filling, "
          "cheapest_insertion, farthest_insertion, two_opt, or_opt, or_3opt; bq (the BQ-NCO "
          "policy, neural extra; --option weights=NAME_OR_PATH, beam=16, knn=100, polish=1)"),
-        ("cvrp", "CVRPLIB .vrp", "ils; savings, sweep, local_search"),
+        ("cvrp", "CVRPLIB .vrp", "ils; savings, sweep, local_search; bq (the BQ-NCO policy, "
+         "neural extra; same options as for tsp)"),
     ):  # fmt: skip
         route = verbs.add_parser(
             verb, help=f"solve a {kind} file with the comb heuristics", epilog=_EPILOG
@@ -176,7 +177,25 @@ def _parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         route.add_argument("--plot", metavar="OUT.png", help="draw the tour or routes")
         route.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    learn = verbs.add_parser(
+        "train", help="train a neural policy (neural extra)",
+        description="Train a neural policy. 'hybridsolve train bq --help' lists the options "
+        "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp).", epilog=_EPILOG,
+    )  # fmt: skip
+    learn.add_argument("model", choices=["bq"], help="the model family: bq (BQ-NCO)")
+    learn.add_argument("options", nargs="*", help="the trainer's options (see train bq --help)")
     return parser
+
+
+def _cmd_train(argv: Sequence[str]) -> int:
+    """``hybridsolve train bq ...``: the BQ-NCO trainer's own command line, lazily imported."""
+    from hybridsolve.neural.runtime import require_torch
+
+    require_torch()
+    from hybridsolve.neural.bq.train import main as train_main
+
+    return train_main(argv, prog="hybridsolve train bq")
 
 
 def _fmt(value: float | None, width: int) -> str:
@@ -490,10 +509,16 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     from hybridsolve.mip.errors import HybridsolveError
 
+    if argv[:2] == ["train", "bq"]:  # the trainer parses its own options
+        try:
+            return _cmd_train(argv[2:])
+        except HybridsolveError as exc:
+            print(f"hybridsolve: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+    args = _parser().parse_args(argv)
     try:
         commands = {
             "solve": _cmd_solve,

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybridsolve.comb import TSP
+from hybridsolve.comb import ATSP, CVRP, KP, OP, TSP
 from hybridsolve.comb.solve import register_method
 
 __all__ = ["register"]
 
+#: The instance types the BQ-NCO policies decode.
+KINDS = (TSP, ATSP, CVRP, OP, KP)
+
 
 def _bq(
-    instance: TSP,
+    instance: Any,
     *,
     tracker: Any,
     seed: int = 0,
-    weights: str = "tsp",
+    weights: str | None = None,
     beam: int = 1,
     knn: int | None = None,
     polish: bool = False,
     device: str = "auto",
     batch: int = 256,
 ) -> Any:
-    """BQ-NCO tour (:func:`hybridsolve.neural.bq.bq`); torch is imported on the first call.
+    """BQ-NCO solution (:func:`hybridsolve.neural.bq.bq`); torch is imported on the first call.
 
     The options are spelled out because :func:`hybridsolve.comb.solve` checks option names
     against the signature.
@@ -40,5 +43,6 @@ def _bq(
 
 
 def register() -> None:
-    """Register the neural comb methods: ``"bq"`` for the TSP."""
-    register_method(TSP, "bq", _bq)
+    """Register the neural comb methods: ``"bq"`` for TSP, ATSP, CVRP, OP and KP."""
+    for kind in KINDS:
+        register_method(kind, "bq", _bq)

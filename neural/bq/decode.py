@@ -1,21 +1,22 @@
-"""Batched greedy rollout and beam search of a :class:`~.model.BQPolicy` on TSP instances.
+"""Batched greedy rollout and beam search of a :class:`~.model.BQPolicy` on any BQ problem.
 
-Every tour starts at node 0 (origin = current = 0). Each step builds the BQ state of every
-partial tour in the batch (:func:`~.tsp_state.build_state`: the remaining nodes with the
-origin and the current node marked, optionally restricted to the ``knn`` nearest remaining
-nodes), encodes it in full and moves to the chosen node; the last remaining node is taken
-without a model call. Tour lengths are computed by :meth:`hybridsolve.comb.TSP.tour_cost`
-on the instance's own metric (rounding or distance matrix included), never by the model.
+Each step builds the BQ state of every partial solution in the batch
+(:meth:`~.problem.BQProblem.state`, optionally restricted to the ``knn`` nearest
+candidates), encodes it in full and applies the chosen action
+(:meth:`~.problem.BQProblem.step`). Steps where every row has at most one allowed action
+are taken without a model call. Costs are computed on the instance's own metric
+(rounding, distance matrix, prizes) by :meth:`~.problem.BQProblem.cost`, never by the model.
 
 Beam search (Drakulic et al. 2023 report greedy and beam-search results) keeps, per
-instance, the ``width`` partial tours of largest total log-probability and returns the
-shortest complete tour among them. The greedy path is protected: its successor always stays
-in the beam, so a beam search never returns a longer tour than the greedy rollout of the
-same model (up to floating-point ties between logits), and ``width=1`` is the greedy
-rollout.
+instance, the ``width`` partial solutions of largest total log-probability and returns the
+best complete solution among them. The greedy path is protected: its successor always stays
+in the beam, so a beam search never returns a worse solution than the greedy rollout of
+the same model (up to floating-point ties between logits), and ``width=1`` is the greedy
+rollout. Rows whose construction has finished (an orienteering tour back at the depot, a
+full knapsack) carry their score on with a single zero-cost action.
 
 Instances are grouped by size and decoded in chunks of at most ``batch`` rows (a row is one
-partial tour: ``batch`` instances for greedy, ``batch // width`` for beam search), under
+partial solution: ``batch`` instances for greedy, ``batch // width`` for beam search), under
 :func:`torch.inference_mode`, on the chosen device.
 
 References
@@ -27,39 +28,18 @@ Quotienting for Efficient Neural Combinatorial Optimization", NeurIPS 2023.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from hybridsolve.comb.routing import TSP
-from hybridsolve.mip.errors import ProblemError, UsageError
+from hybridsolve.mip.errors import ProblemError, SolverError, UsageError
 
 from ..runtime import device as resolve_device
 from .model import BQPolicy
-from .tsp_state import build_state
+from .problem import BQProblem, Env, State, check_knn, gather_rows, get
 
-__all__ = ["beam_search", "decode", "greedy", "unit_coords"]
-
-
-def unit_coords(instance: TSP) -> np.ndarray:
-    """The instance's coordinates mapped into the unit square, aspect ratio kept (float64).
-
-    Done once per instance in float64 before the float32 model sees them, so instances with
-    large coordinates (TSPLIB) lose no precision; every state is re-normalised again.
-
-    Raises
-    ------
-    UsageError
-        When the instance has no coordinates (only a distance matrix).
-    """
-    if not isinstance(instance, TSP):
-        raise ProblemError(f"BQ-NCO decodes TSP instances, not {type(instance).__name__}")
-    if instance.coords is None:
-        raise UsageError("BQ-NCO needs node coordinates; this TSP has only a distance matrix")
-    xy = np.asarray(instance.coords, dtype=np.float64)
-    low = xy.min(axis=0)
-    scale = float(np.ptp(xy, axis=0).max())
-    return (xy - low) / (scale if scale > 0 else 1.0)
+__all__ = ["beam_search", "decode", "greedy", "rollout"]
 
 
 def _positive(name: str, value: object) -> int:
@@ -68,138 +48,171 @@ def _positive(name: str, value: object) -> int:
     return int(value)
 
 
-def _groups(instances: Sequence[TSP]) -> dict[int, list[int]]:
-    """Instance indices by number of nodes."""
-    groups: dict[int, list[int]] = {}
-    for index, instance in enumerate(instances):
-        unit_coords(instance)  # validate early, before any model call
-        groups.setdefault(instance.num_nodes, []).append(index)
-    return groups
+def _gather_state(state: State, rows: torch.Tensor) -> State:
+    return State(*(None if part is None else part[rows] for part in state))
 
 
-def _rollout(
-    model: BQPolicy, coords: torch.Tensor, width: int, knn: int | None, beam: bool
-) -> torch.Tensor:
-    """Tours ``[B, width, n]`` (int64, on the device) of a chunk of equal-size instances.
+def _logits(model: BQPolicy, state: State, done: torch.Tensor) -> torch.Tensor:
+    """``[R, T * A]`` logits; a finished row has one action (index 0) of logit 0."""
+    allowed = state.selectable.flatten(1) & ~done.unsqueeze(1)
+    stuck = ~done & ~allowed.any(dim=1)
+    if stuck.any():
+        raise SolverError("BQ decoding reached a state without an allowed action (a bug)")
+    if bool((allowed.sum(dim=1) <= 1).all()):  # forced moves: no model call
+        logits = torch.zeros(allowed.shape, device=allowed.device).masked_fill(~allowed, -torch.inf)
+    else:
+        logits = model(state).float().flatten(1).masked_fill(~allowed, -torch.inf)
+    logits[done, 0] = 0.0
+    return logits
 
-    ``beam=False`` is the greedy rollout (``width`` must be 1); ``beam=True`` runs the beam
-    bookkeeping even for ``width=1``, which must then reproduce the greedy rollout.
+
+def rollout(
+    model: BQPolicy, problem: BQProblem, env: Env, width: int, knn: int | None, beam: bool
+) -> Env:
+    """Decode a chunk of equal-size instances to the end.
+
+    Parameters
+    ----------
+    model : BQPolicy
+        The policy, in eval mode.
+    problem : BQProblem
+        The problem of the instances.
+    env : Env
+        :meth:`~.problem.BQProblem.start` of ``B * width`` rows, each instance repeated
+        ``width`` times in consecutive rows.
+    width : int
+        Beams per instance (1 for greedy).
+    knn : int or None
+        Candidate restriction of every state.
+    beam : bool
+        Run the beam bookkeeping (also for ``width=1``, which must then reproduce the
+        greedy rollout).
+
+    Returns
+    -------
+    Env
+        The finished constructions, ``width`` rows per instance.
     """
-    batch, n = coords.shape[:2]
-    dev = coords.device
-    rows = batch * width
-    if width > 1:
-        coords = coords.repeat_interleave(width, dim=0)
-    row_index = torch.arange(rows, device=dev)
-    visited = torch.zeros(rows, n, dtype=torch.bool, device=dev)
-    visited[:, 0] = True
-    origin = torch.zeros(rows, dtype=torch.long, device=dev)
-    current = torch.zeros(rows, dtype=torch.long, device=dev)
-    tours = torch.zeros(rows, n, dtype=torch.long, device=dev)
-    # beam bookkeeping: total log-probability per beam, and which beam holds the greedy path
+    rows = next(iter(env.values())).shape[0]
+    batch = rows // width
+    dev = next(iter(env.values())).device
     scores = torch.full((batch, width), -torch.inf, dtype=torch.float64, device=dev)
     scores[:, 0] = 0.0
     greedy_slot = torch.zeros(batch, dtype=torch.long, device=dev)
     first_row = torch.arange(batch, device=dev) * width
-    for step in range(1, n):
-        if step == n - 1:  # one node left: no choice to make
-            chosen = (torch.arange(n, device=dev) * ~visited).sum(dim=1)
-        else:
-            state = build_state(coords, origin, current, visited, knn=knn)
-            logits = model(state.features, state.present, state.selectable).float()
-            if not beam:
-                token = logits.argmax(dim=1)
-                chosen = state.nodes.gather(1, token.unsqueeze(1)).squeeze(1)
-            else:
-                tokens = logits.shape[1]
-                logp = torch.log_softmax(logits, dim=1).double().view(batch, width, tokens)
-                flat = (scores.unsqueeze(-1) + logp).view(batch, width * tokens)
-                top_scores, top = flat.topk(width, dim=1)
-                # keep the greedy beam's best successor in the beam
-                greedy_rows = first_row + greedy_slot
-                greedy_pick = greedy_slot * tokens + logits[greedy_rows].argmax(dim=1)
-                hit = top == greedy_pick.unsqueeze(1)
-                missing = ~hit.any(dim=1)
-                top[missing, -1] = greedy_pick[missing]
-                top_scores[missing, -1] = flat[missing, greedy_pick[missing]]
-                greedy_slot = torch.where(missing, width - 1, hit.long().argmax(dim=1))
-                # fewer live successors than beams (early steps): duplicate the best one
-                dead = ~torch.isfinite(top_scores)
-                top = torch.where(dead, top[:, :1], top)
-                scores = top_scores
-                parents = (first_row.unsqueeze(1) + top // tokens).view(-1)
-                token = (top % tokens).view(-1)
-                chosen = state.nodes[parents, token]
-                visited = visited[parents]
-                tours = tours[parents]
-                origin = origin[parents]
-        tours[:, step] = chosen
-        visited[row_index, chosen] = True
-        current = chosen
-    return tours.view(batch, width, n)
+    for _ in range(problem.max_steps(env) + 1):
+        done = problem.finished(env)
+        if bool(done.all()):
+            return env
+        state = problem.state(env, knn)
+        logits = _logits(model, state, done)
+        if not beam:
+            env = problem.step(env, state, logits.argmax(dim=1))
+            continue
+        actions = logits.shape[1]
+        logp = torch.log_softmax(logits, dim=1).double().view(batch, width, actions)
+        flat = (scores.unsqueeze(-1) + logp).view(batch, width * actions)
+        top_scores, top = flat.topk(width, dim=1)
+        # keep the greedy beam's best successor in the beam
+        greedy_pick = greedy_slot * actions + logits[first_row + greedy_slot].argmax(dim=1)
+        hit = top == greedy_pick.unsqueeze(1)
+        missing = ~hit.any(dim=1)
+        top[missing, -1] = greedy_pick[missing]
+        top_scores[missing, -1] = flat[missing, greedy_pick[missing]]
+        greedy_slot = torch.where(missing, width - 1, hit.long().argmax(dim=1))
+        # fewer live successors than beams (early steps): duplicate the best one
+        dead = ~torch.isfinite(top_scores)
+        top = torch.where(dead, top[:, :1], top)
+        scores = top_scores
+        parents = (first_row.unsqueeze(1) + top // actions).view(-1)
+        choice = (top % actions).view(-1)
+        env = problem.step(gather_rows(env, parents), _gather_state(state, parents), choice)
+    if not bool(problem.finished(env).all()):
+        raise SolverError(f"BQ decoding of {problem.name} did not finish in its step bound")
+    return env
 
 
 def _decode(
     model: BQPolicy,
-    instances: Sequence[TSP],
+    instances: Any,
     beam: bool,
     width: int,
     knn: int | None,
     device: str | torch.device,
     batch: int,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    if isinstance(instances, TSP):
+) -> tuple[list[Any], np.ndarray]:
+    if not isinstance(instances, (list, tuple)):
         instances = [instances]
     instances = list(instances)
     width = _positive("beam width", width)
     batch = _positive("batch", batch)
-    if knn is not None:
-        knn = _positive("knn", knn)
-    groups = _groups(instances)
+    knn = check_knn(knn)
+    if not instances:
+        return [], np.zeros(0)
+    problem = get(instances[0])
+    groups: dict[int, list[int]] = {}
+    arrays = []
+    for index, instance in enumerate(instances):
+        if type(instance) is not problem.kind:
+            raise ProblemError(
+                f"one decode call takes one problem type: {problem.kind.__name__} and "
+                f"{type(instance).__name__}"
+            )
+        arrays.append(problem.arrays(instance))  # validates before any model call
+        groups.setdefault(problem.size(instance), []).append(index)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     model.to(dev)
     was_training = model.training
     model.eval()
-    tours: list[np.ndarray | None] = [None] * len(instances)
-    lengths = np.zeros(len(instances))
+    answers: list[Any] = [None] * len(instances)
+    costs = np.zeros(len(instances))
     chunk = max(1, batch // width)
+    pick = np.argmax if problem.maximize else np.argmin
     try:
         with torch.inference_mode():
             for members in groups.values():
-                for start in range(0, len(members), chunk):
-                    part = members[start : start + chunk]
-                    xy = np.stack([unit_coords(instances[i]) for i in part])
-                    coords = torch.as_tensor(xy, dtype=torch.float32, device=dev)
-                    candidates = _rollout(model, coords, width, knn, beam).cpu().numpy()
-                    for i, beams in zip(part, candidates):
-                        costs = [instances[i].tour_cost(tour) for tour in beams]
-                        best = int(np.argmin(costs))
-                        tours[i] = np.ascontiguousarray(beams[best], dtype=np.int64)
-                        lengths[i] = costs[best]
+                for begin in range(0, len(members), chunk):
+                    part = members[begin : begin + chunk]
+                    data = {
+                        key: torch.as_tensor(
+                            np.repeat(np.stack([arrays[i][key] for i in part]), width, axis=0),
+                            dtype=torch.float32, device=dev,
+                        )
+                        for key in arrays[part[0]]
+                    }  # fmt: skip
+                    env = rollout(model, problem, problem.start(data), width, knn, beam)
+                    found = problem.answers(env)
+                    for k, i in enumerate(part):
+                        options = found[k * width : (k + 1) * width]
+                        values = [problem.cost(instances[i], answer) for answer in options]
+                        best = int(pick(values))
+                        answers[i] = options[best]
+                        costs[i] = values[best]
     finally:
         model.train(was_training)
-    return [t for t in tours if t is not None], lengths
+    return answers, costs
 
 
 def greedy(
     model: BQPolicy,
-    instances: Sequence[TSP],
+    instances: Sequence[Any],
     *,
     knn: int | None = None,
     device: str | torch.device = "auto",
     batch: int = 256,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Greedy rollout: at every step the token of largest logit (deterministic).
+) -> tuple[list[Any], np.ndarray]:
+    """Greedy rollout: at every step the action of largest logit (deterministic).
 
     Parameters
     ----------
     model : BQPolicy
         The policy; moved to ``device`` and run in eval mode (its mode is restored after).
-    instances : sequence of TSP
-        Instances with coordinates, of any sizes (grouped by size internally).
+    instances : sequence of comb instances
+        Instances of one type (TSP, ATSP, CVRP, OP or KP), of any sizes (grouped by size
+        internally); a single instance is accepted too.
     knn : int, optional
-        Restrict every state to the ``knn`` remaining nodes nearest to the current node
-        (:func:`~.tsp_state.build_state`); for large instances.
+        Restrict every state to the ``knn`` candidates nearest to the current node; for
+        large instances.
     device : str or torch.device, default "auto"
         Where the model runs (see :func:`hybridsolve.neural.device`).
     batch : int, default 256
@@ -207,43 +220,45 @@ def greedy(
 
     Returns
     -------
-    tours : list of numpy.ndarray
-        One int64 permutation of ``0..n-1`` per instance, starting at node 0.
-    lengths : numpy.ndarray
-        Their costs under :meth:`hybridsolve.comb.TSP.tour_cost`.
+    answers : list
+        One solution per instance in comb's form: a tour (int64 permutation starting at
+        node 0), a list of routes, an orienteering tour or a knapsack selection.
+    costs : numpy.ndarray
+        Their objective values on each instance's own metric.
 
     Raises
     ------
     UsageError
-        An instance without coordinates, or a bad ``knn``, ``batch`` or device.
+        An instance the policy cannot read, a model that does not fit the problem, or a
+        bad ``knn``, ``batch`` or device.
     ProblemError
-        An instance that is not a :class:`~hybridsolve.comb.TSP`.
+        Instances of a type BQ-NCO does not decode, or of several types.
     """
     return _decode(model, instances, False, 1, knn, device, batch)
 
 
 def beam_search(
     model: BQPolicy,
-    instances: Sequence[TSP],
+    instances: Sequence[Any],
     *,
     width: int = 16,
     knn: int | None = None,
     device: str | torch.device = "auto",
     batch: int = 256,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Beam search over the policy's log-probabilities; the shortest beam wins.
+) -> tuple[list[Any], np.ndarray]:
+    """Beam search over the policy's log-probabilities; the best complete beam wins.
 
-    The ``width`` partial tours of largest total log-probability are kept per instance
-    (the greedy path always among them); at the end the shortest complete tour, measured by
-    :meth:`hybridsolve.comb.TSP.tour_cost`, is returned, so the result is never longer than
-    :func:`greedy`'s (up to floating-point ties between logits).
+    The ``width`` partial solutions of largest total log-probability are kept per instance
+    (the greedy path always among them); at the end the best complete one by the
+    instance's own cost is returned, so the result is never worse than :func:`greedy`'s
+    (up to floating-point ties between logits).
 
     Parameters
     ----------
     model : BQPolicy
         The policy.
-    instances : sequence of TSP
-        Instances with coordinates.
+    instances : sequence of comb instances
+        As in :func:`greedy`.
     width : int, default 16
         Beams per instance; ``1`` is the greedy rollout.
     knn : int, optional
@@ -251,12 +266,13 @@ def beam_search(
     device : str or torch.device, default "auto"
         Where the model runs.
     batch : int, default 256
-        Most rows (partial tours) per forward pass: ``max(1, batch // width)`` instances.
+        Most rows (partial solutions) per forward pass: ``max(1, batch // width)``
+        instances.
 
     Returns
     -------
-    tours : list of numpy.ndarray
-    lengths : numpy.ndarray
+    answers : list
+    costs : numpy.ndarray
 
     Raises
     ------
@@ -268,13 +284,13 @@ def beam_search(
 
 def decode(
     model: BQPolicy,
-    instances: Sequence[TSP],
+    instances: Sequence[Any],
     *,
     beam: int = 1,
     knn: int | None = None,
     device: str | torch.device = "auto",
     batch: int = 256,
-) -> tuple[list[np.ndarray], np.ndarray]:
+) -> tuple[list[Any], np.ndarray]:
     """Greedy rollout (``beam=1``) or beam search of width ``beam``.
 
     See :func:`greedy` and :func:`beam_search` for the parameters and the return value.

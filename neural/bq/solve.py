@@ -1,4 +1,4 @@
-"""The BQ-NCO policy as a :func:`hybridsolve.comb.solve` method for the TSP.
+"""The BQ-NCO policy as a :func:`hybridsolve.comb.solve` method for TSP, ATSP, CVRP, OP and KP.
 
 :func:`bq` has the signature of comb's methods, ``method(instance, *, tracker, seed,
 **options)``; :mod:`hybridsolve.neural.plugin` registers a lazy wrapper of it under the
@@ -6,10 +6,11 @@ name ``"bq"`` through comb's entry-point group of plug-ins, so
 ``comb.solve(tsp, "bq", weights=...)`` works while :mod:`hybridsolve.comb` never imports
 :mod:`hybridsolve.neural`.
 
-The policy decodes one tour (greedy, or beam search), optionally restricted to the ``knn``
-nearest remaining nodes at every step as the paper does for large instances
-(Drakulic et al. 2023); ``polish=True`` then runs hybridsolve's 2-opt + Or-opt local search
-from that tour.
+The policy decodes one solution (greedy, or beam search), optionally restricted to the
+``knn`` nearest candidates at every step as the paper does for large instances
+(Drakulic et al. 2023); ``polish=True`` then runs comb's local search from it
+(:func:`hybridsolve.comb.improve`: 2-opt and Or-opt for tours, granular local search for
+routes, ...).
 
 References
 ----------
@@ -23,17 +24,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from hybridsolve.comb._search import Tracker
-from hybridsolve.comb.routing import TSP
-from hybridsolve.mip.errors import ProblemError
+from hybridsolve.mip.errors import ProblemError, UsageError
 
 from ..runtime import device as resolve_device
 from ..weights import DIRECTORY, MANIFEST, WeightsError, load, manifest
 from .decode import decode
 from .model import BQPolicy
+from .problem import BQProblem, get
 
 __all__ = ["bq", "load_policy"]
 
@@ -55,7 +55,10 @@ def _entry(weights: str | os.PathLike[str]) -> tuple[str, dict[str, Any] | None]
 
 
 def load_policy(
-    weights: str | os.PathLike[str] = "tsp", *, device: str | torch.device = "auto"
+    weights: str | os.PathLike[str] = "tsp",
+    *,
+    device: str | torch.device = "auto",
+    problem: str | None = None,
 ) -> tuple[BQPolicy, dict[str, Any]]:
     """A :class:`~.model.BQPolicy` built from a manifest entry and loaded with its weights.
 
@@ -71,6 +74,8 @@ def load_policy(
         that describes it (as :func:`~.train.train` writes).
     device : str or torch.device, default "auto"
         Where the model goes.
+    problem : str, optional
+        The problem the weights must have been trained for.
 
     Returns
     -------
@@ -94,6 +99,8 @@ def load_policy(
             f"{file}: no {MANIFEST} entry beside it describes this file, so the model's "
             "hyper-parameters are unknown; register it with hybridsolve.neural.weights.register"
         )
+    if problem is not None and entry["problem"] != problem:
+        raise WeightsError(f"{file}: trained for {entry['problem']!r}, not for {problem!r}")
     try:
         stat = os.stat(file)
         key: tuple[Any, ...] = (file, entry["sha256"], str(dev), stat.st_size, stat.st_mtime_ns)
@@ -101,8 +108,6 @@ def load_policy(
         key = ()  # missing file: load() below says so
     if key in _LOADED:
         return _LOADED[key]
-    if entry["problem"] != "tsp":
-        raise WeightsError(f"{file}: trained for {entry['problem']!r}, not for the TSP")
     try:
         policy = BQPolicy(**entry["model"])
     except Exception as exc:  # UsageError or TypeError from unknown keyword arguments
@@ -120,78 +125,81 @@ def load_policy(
     return policy, entry
 
 
-def _polish(instance: TSP, tour: np.ndarray, seed: int) -> np.ndarray:
-    """2-opt + Or-opt local search (neighbour lists, don't-look bits) from ``tour``.
-
-    :func:`hybridsolve.comb.improve`, the moves of comb's ``or_opt`` method started from
-    the decoded tour.
-    """
+def _polish(problem: BQProblem, instance: Any, answer: Any, seed: int,
+            seconds: float | None) -> Any:  # fmt: skip
+    """comb's local search from the decoded answer (:func:`hybridsolve.comb.improve`)."""
     from hybridsolve.comb import improve
 
-    return improve(instance, tour, seed=seed).tour
+    return getattr(improve(instance, answer, time_limit=seconds, seed=seed), problem.answer)
 
 
 def bq(
-    instance: TSP,
+    instance: Any,
     *,
     tracker: Tracker,
     seed: int = 0,
-    weights: str = "tsp",
+    weights: str | None = None,
     beam: int = 1,
     knn: int | None = None,
     polish: bool = False,
     device: str = "auto",
     batch: int = 256,
-) -> np.ndarray:
-    """A TSP tour from the BQ-NCO policy (Drakulic et al. 2023), as a comb method.
+) -> Any:
+    """A solution from the BQ-NCO policy (Drakulic et al. 2023), as a comb method.
 
     Parameters
     ----------
-    instance : TSP
-        With coordinates (an explicit distance matrix, if any, only costs the tour).
+    instance : TSP, ATSP, CVRP, OP or KP
+        The instance (a TSP with coordinates; an explicit distance matrix, if any, only
+        costs the tour).
     tracker : Tracker
-        Receives the decoded tour's length, then the polished one's. Decoding itself is
-        not interrupted by the time limit; polishing is skipped once it has passed.
+        Receives the decoded solution's cost, then the polished one's. Decoding itself is
+        not interrupted by the time limit; polishing gets what is left of it.
     seed : int, default 0
-        Order in which the polishing local search first visits the nodes; decoding is
-        deterministic.
-    weights : str or path-like, default "tsp"
+        Seed of the polishing local search; decoding is deterministic.
+    weights : str or path-like, optional
         A shipped weights name, or a ``.pt`` file registered in a ``manifest.json`` beside
-        it (see :func:`load_policy`). No weights are shipped yet, so the default raises
-        :class:`WeightsError` until a model is trained and registered.
+        it (see :func:`load_policy`); by default the shipped weights named after the
+        problem (``"tsp"``, ``"cvrp"``, ``"kp"``, ...).
     beam : int, default 1
         Beam width; ``1`` is the greedy rollout.
     knn : int, optional
-        Restrict every state to the ``knn`` remaining nodes nearest to the current node
-        (the paper's setting for large instances).
+        Restrict every state to the ``knn`` candidates nearest to the current node (the
+        paper's setting for large instances).
     polish : bool, default False
-        Improve the tour with 2-opt and Or-opt local search.
+        Improve the decoded solution with comb's local search
+        (:func:`hybridsolve.comb.improve`).
     device : str, default "auto"
         Where the model runs.
     batch : int, default 256
-        Most partial tours per forward pass.
+        Most partial solutions per forward pass.
 
     Returns
     -------
-    numpy.ndarray
-        The tour, an int64 permutation of ``0..n-1``.
+    numpy.ndarray or list of numpy.ndarray
+        The tour, routes or selection, in comb's form.
 
     Raises
     ------
     ProblemError
-        A non-TSP instance.
+        An instance of a type BQ-NCO does not decode.
     UsageError
-        No coordinates, or bad options.
+        An instance the policy cannot read, or bad options.
     WeightsError
-        Weights that cannot be loaded.
+        Weights that cannot be loaded, or that were trained for another problem.
     """
-    if not isinstance(instance, TSP):
-        raise ProblemError(f"bq solves TSP instances, not {type(instance).__name__}")
-    policy, _ = load_policy(weights, device=device)
-    tours, lengths = decode(policy, [instance], beam=beam, knn=knn, device=device, batch=batch)
-    tour = tours[0]
-    tracker.record(float(lengths[0]))
-    if polish and instance.num_nodes >= 5 and not tracker.expired():
-        tour = _polish(instance, tour, seed)
-        tracker.record(instance.tour_cost(tour))
-    return tour
+    try:
+        problem = get(instance)
+    except UsageError as exc:
+        raise ProblemError(str(exc)) from None
+    policy, _ = load_policy(problem.name if weights is None else weights, device=device,
+                            problem=problem.name)  # fmt: skip
+    answers, costs = decode(policy, [instance], beam=beam, knn=knn, device=device, batch=batch)
+    answer = answers[0]
+    tracker.record(float(costs[0]))
+    remaining = tracker.remaining()
+    if polish and remaining > 0:
+        seconds = None if remaining == float("inf") else remaining
+        answer = _polish(problem, instance, answer, seed, seconds)
+        tracker.record(problem.cost(instance, answer))
+    return answer

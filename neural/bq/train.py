@@ -1,28 +1,23 @@
-"""Imitation learning of the BQ-NCO TSP policy from expert tours, with sub-path augmentation.
+"""Imitation learning of BQ-NCO policies from expert solutions, with sub-path augmentation.
 
 Drakulic et al. (2023) train the BQ policy by imitation of (near-)optimal solutions. The
-key is *tail recursion*: once a tour has gone ``origin -> ... -> current``, the rest of an
-optimal tour is an optimal path from ``current`` through the remaining nodes back to
-``origin``, which is exactly the sub-problem the BQ state describes. One expert tour of
-``n`` nodes therefore yields a training example for every suffix, and every rotation and
-(for the symmetric TSP) both directions of the cyclic tour are expert tours too.
+key is *tail recursion*: after any prefix of an optimal solution, the rest of it is an
+optimal solution of the sub-problem that the BQ state of the prefix describes, so one
+expert solution yields a training example for every prefix (and, where the problem has
+them, for every symmetry of the solution: rotations and reversals of tours, orders of
+routes).
 
-Each training step here draws one sub-problem per instance of the batch:
-
-1. rotate the expert tour to a random start and reverse it with probability 1/2;
-2. draw the current position ``j`` in ``[0, n - 3]`` (one ``j`` per batch, so every
-   sub-problem of the batch has the same number of tokens, as in the paper): the origin is
-   the first node, the current node the ``j``-th, the remaining nodes the ``n - 1 - j >= 2``
-   nodes after it;
-3. the target is the next expert node; the loss is the cross-entropy of the policy's
-   softmax over the remaining nodes.
-
-The sub-problems and the loss are in :mod:`.subpaths`; expert tours come from
-:func:`~.labels.make_labels` (hybridsolve's iterated local search, in parallel processes,
-cached on disk); both are re-exported here. :func:`train` runs the whole recipe with checkpoints
-that resume bit-for-bit on the CPU, and writes the weights into a registry folder with
+Each training step draws one sub-problem per instance of the batch from its expert
+solution (:meth:`~.problem.BQProblem.sample`; the TSP draws one prefix length per batch,
+so every sub-problem of the batch has the same number of tokens, as in the paper) and
+minimises the cross-entropy of the policy on the expert's next action
+(:func:`~.imitation.imitation_loss`). Expert solutions come from
+:func:`~.labels.make_labels` (each problem's labeller, in parallel processes, cached on
+disk). :func:`train` runs the whole recipe with checkpoints that resume bit-for-bit on the
+CPU, and writes the weights into a registry folder with
 :func:`hybridsolve.neural.weights.save` and :func:`~hybridsolve.neural.weights.register`.
-``python -m hybridsolve.neural.bq --help`` runs it from the shell.
+``hybridsolve train bq --help`` (or ``python -m hybridsolve.neural.bq --help``) runs it
+from the shell.
 
 References
 ----------
@@ -44,33 +39,24 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
 
-from hybridsolve.comb.routing import TSP
-from hybridsolve.datasets.routing import tsp_uniform
 from hybridsolve.mip.errors import UsageError
 
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
 from ..weights import WeightsError, register, save
-from .decode import greedy, unit_coords
+from .decode import greedy
+from .imitation import imitation_loss
 from .labels import make_labels
 from .model import BQPolicy
+from .problem import PROBLEMS, BQProblem, get
 from .progress import Progress
-from .subpaths import SubProblems, imitation_loss, sample_subproblems
 
-__all__ = [
-    "SubProblems",
-    "TrainConfig",
-    "imitation_loss",
-    "main",
-    "make_labels",
-    "sample_subproblems",
-    "train",
-]
+__all__ = ["TrainConfig", "build_parser", "datasets", "gap", "main", "train"]
 
 # ------------------------------------------------------------------ configuration
 
@@ -79,22 +65,20 @@ __all__ = [
 class TrainConfig:
     """Everything that defines a BQ-NCO training run.
 
-    The defaults are the CPU recipe: a ``dim=64, layers=4`` policy on TSP50, labelled by
-    ILS, ``100 * ceil(20000 / 64) = 31300`` steps. A step took 30-55 ms on a busy 2-core
-    CPU, so the steps take about 15-30 minutes; labelling the 20128 instances with ILS's
-    default ``10 n`` kicks (about 12 ms each) adds about 4 minutes on one worker.
-
+    The defaults are a small CPU recipe (a ``dim=64, layers=4`` policy); the recipes
+    of the shipped weights are recorded in their manifest entries (``train_command``).
     The paper's TSP model (``dim=192, layers=9``, trained on TSP100 with optimal tours) is
     a GPU recipe, e.g. ``TrainConfig(size=100, dim=192, layers=9, heads=12, ff=512,
-    device="cuda", amp=True, ...)``.
+    device="cuda", amp=True, ...)``: the same command scales up unchanged.
 
     Attributes
     ----------
     problem : str
-        ``"tsp"`` (the only one so far).
+        A name of :data:`~.problem.PROBLEMS`: ``"tsp"``, ``"atsp"``, ``"cvrp"``, ``"op"``
+        or ``"kp"``.
     size : int
-        Nodes per training instance (uniform in the unit square,
-        :func:`hybridsolve.datasets.routing.tsp_uniform`).
+        Nodes (customers, items) per training instance, drawn by the problem's
+        :meth:`~.problem.BQProblem.generate`.
     instances : int
         Training instances.
     data_seed : int
@@ -112,6 +96,9 @@ class TrainConfig:
         Clip the gradient norm to this value.
     dim, layers, heads, ff, dropout : int, int, int, int, float
         :class:`~.model.BQPolicy` hyper-parameters.
+    pair_bias : bool
+        Let the problem's pair features (distances) bias attention; without it the model
+        reads token features only (cheaper per step).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     amp : bool
@@ -130,16 +117,18 @@ class TrainConfig:
     seed : int
         Seed of the model's initialisation and of the sub-path sampling.
     label_time, label_iterations : float or None, int or None
-        ILS budget per instance for the expert tours (:func:`make_labels`).
+        The labeller's budget per instance (:func:`~.labels.make_labels`).
+    label_seed : int
+        The labeller's seed.
     label_workers : int
         Processes that label.
     label_cache : str or None
-        Folder caching the expert tours.
+        Folder caching the expert solutions.
     output : str or None
-        The ``.pt`` weights file (default ``bq-tsp{size}.pt``); its folder becomes a
+        The ``.pt`` weights file (default ``bq-{problem}{size}.pt``); its folder becomes a
         registry: the weights are registered there under ``name``.
     name : str or None
-        Registry name (default ``bq-tsp{size}``).
+        Registry name (default ``bq-{problem}{size}``).
     progress : bool
         Progress bar (tqdm when installed, else a line every few seconds) and epoch lines.
     """
@@ -158,6 +147,7 @@ class TrainConfig:
     heads: int = 4
     ff: int = 256
     dropout: float = 0.0
+    pair_bias: bool = True
     device: str = "auto"
     amp: bool = True
     checkpoint: str | None = None
@@ -168,6 +158,7 @@ class TrainConfig:
     seed: int = 0
     label_time: float | None = None
     label_iterations: int | None = None
+    label_seed: int = 0
     label_workers: int = 1
     label_cache: str | None = None
     output: str | None = None
@@ -175,8 +166,9 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.problem != "tsp":
-            raise UsageError(f"TrainConfig: problem {self.problem!r} is not supported; use 'tsp'")
+        if self.problem not in PROBLEMS:
+            raise UsageError(f"TrainConfig: problem {self.problem!r} is not one of "
+                             f"{', '.join(PROBLEMS)}")  # fmt: skip
         for field in ("size", "instances", "epochs", "batch_size", "checkpoint_every",
                       "label_workers", "dim", "layers", "heads", "ff"):  # fmt: skip
             value = getattr(self, field)
@@ -184,7 +176,7 @@ class TrainConfig:
                 raise UsageError(f"TrainConfig: {field} must be a positive integer, got {value!r}")
         if self.size < 3:
             raise UsageError(f"TrainConfig: size must be at least 3, got {self.size}")
-        for field in ("data_seed", "seed", "validation"):
+        for field in ("data_seed", "seed", "validation", "label_seed"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise UsageError(f"TrainConfig: {field} must be a non-negative integer")
@@ -204,8 +196,11 @@ class TrainConfig:
         BQPolicy(**self.model())  # validates the hyper-parameters
 
     def model(self) -> dict[str, Any]:
-        """Keyword arguments of :class:`~.model.BQPolicy`."""
-        return {"dim": self.dim, "layers": self.layers, "heads": self.heads, "ff": self.ff,
+        """Keyword arguments of :class:`~.model.BQPolicy` (the problem's shapes included)."""
+        problem = PROBLEMS[self.problem]
+        pairs = problem.pairs if self.pair_bias else 0
+        return {"features": problem.features, "pairs": pairs, "actions": problem.actions,
+                "dim": self.dim, "layers": self.layers, "heads": self.heads, "ff": self.ff,
                 "dropout": float(self.dropout)}  # fmt: skip
 
     def output_path(self) -> Path:
@@ -253,13 +248,25 @@ def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
     return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * progress)))
 
 
-def _datasets(config: TrainConfig) -> tuple[list[TSP], list[TSP]]:
+def datasets(config: TrainConfig) -> tuple[list[Any], list[Any]]:
     """Training and validation instances, from independent streams of ``data_seed``."""
+    problem = get(config.problem)
     train_rng = np.random.default_rng([config.data_seed, 0])
     valid_rng = np.random.default_rng([config.data_seed, 1])
-    train_set = [tsp_uniform(train_rng, config.size) for _ in range(config.instances)]
-    valid_set = [tsp_uniform(valid_rng, config.size) for _ in range(config.validation)]
+    train_set = [problem.generate(train_rng, config.size) for _ in range(config.instances)]
+    valid_set = [problem.generate(valid_rng, config.size) for _ in range(config.validation)]
     return train_set, valid_set
+
+
+def _stack(rows: list[dict[str, np.ndarray]], dtype: Any = None) -> dict[str, np.ndarray]:
+    return {key: np.stack([row[key] for row in rows]).astype(dtype or rows[0][key].dtype)
+            for key in rows[0]}  # fmt: skip
+
+
+def gap(problem: BQProblem, costs: np.ndarray, reference: np.ndarray) -> float:
+    """Mean relative gap of ``costs`` to ``reference`` (positive: worse than the reference)."""
+    ratio = np.asarray(costs, dtype=np.float64) / np.asarray(reference, dtype=np.float64)
+    return float(np.mean(1.0 - ratio if problem.maximize else ratio - 1.0))
 
 
 def _describe(dev: torch.device) -> str:
@@ -296,14 +303,14 @@ def _load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None:
-    """Train the BQ-NCO TSP policy by imitation with sub-path augmentation.
+    """Train a BQ-NCO policy by imitation with sub-path augmentation.
 
-    Generates ``config.instances`` uniform TSP instances and ``config.validation`` held-out
-    ones from ``data_seed``, labels them with :func:`make_labels`, then runs
-    ``epochs * ceil(instances / batch_size)`` AdamW steps, each on one random sub-problem
-    per instance of the batch (:func:`sample_subproblems`, :func:`imitation_loss`). After
-    every epoch the validation instances are decoded greedily and the mean gap to their
-    expert tours is printed.
+    Generates ``config.instances`` instances of ``config.problem`` and ``config.validation``
+    held-out ones from ``data_seed``, labels them with :func:`~.labels.make_labels`, then
+    runs ``epochs * ceil(instances / batch_size)`` AdamW steps, each on one random
+    sub-problem per instance of the batch (:meth:`~.problem.BQProblem.sample`,
+    :func:`~.imitation.imitation_loss`). After every epoch the validation instances are
+    decoded greedily and the mean gap to their expert solutions is printed.
 
     All randomness of a step (batch order, rotations, sub-problem sizes) is derived from
     ``(seed, epoch)`` and ``(seed, step)``, and checkpoints hold the model, the optimiser,
@@ -344,18 +351,20 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     dev = resolve_device(config.device)
     use_amp = config.amp and dev.type == "cuda"
     if config.progress:
-        print(f"BQ-NCO: TSP{config.size}, {config.instances} instances, device {dev}"
+        print(f"BQ-NCO: {config.problem.upper()}{config.size}, {config.instances} instances, "
+              f"device {dev}"
               + (", amp" if use_amp else ""), flush=True)  # fmt: skip
 
-    train_set, valid_set = _datasets(config)
+    problem = get(config.problem)
+    train_set, valid_set = datasets(config)
     labels = make_labels(
-        train_set + valid_set, time_per_instance=config.label_time,
+        problem, train_set + valid_set, time_per_instance=config.label_time,
         iterations=config.label_iterations, workers=config.label_workers,
-        cache_dir=config.label_cache, seed=config.data_seed, progress=config.progress,
+        cache_dir=config.label_cache, seed=config.label_seed, progress=config.progress,
     )  # fmt: skip
-    coords = np.stack([unit_coords(instance) for instance in train_set]).astype(np.float32)
-    tours = np.stack(labels[: len(train_set)])
-    reference = np.array([i.tour_cost(t) for i, t in zip(valid_set, labels[len(train_set) :])])
+    data = _stack([problem.arrays(instance) for instance in train_set], np.float32)
+    experts = _stack(labels.experts[: len(train_set)])
+    reference = labels.costs[len(train_set) :]
 
     seed_everything(config.seed)
     model = BQPolicy(**config.model()).to(dev)
@@ -401,16 +410,18 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         epoch, place = divmod(step, per_epoch)
         order = np.random.default_rng([config.seed, 0, epoch]).permutation(config.instances)
         chosen = order[place * config.batch_size : (place + 1) * config.batch_size]
-        batch = sample_subproblems(
-            coords[chosen], tours[chosen], np.random.default_rng([config.seed, 1, step])
-        )
+        env, target = problem.sample(
+            {key: value[chosen] for key, value in data.items()},
+            {key: value[chosen] for key, value in experts.items()},
+            np.random.default_rng([config.seed, 1, step]), dev,
+        )  # fmt: skip
         for group in optimizer.param_groups:
             group["lr"] = _learning_rate(config, step, total)
         optimizer.zero_grad(set_to_none=True)
         autocast = (torch.autocast("cuda", dtype=torch.float16) if use_amp
                     else contextlib.nullcontext())  # fmt: skip
         with autocast:
-            loss = imitation_loss(model, batch, dev)
+            loss = imitation_loss(model, problem, env, target)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -434,10 +445,10 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
             epoch_losses = history["loss"][-per_epoch:]
             line = f"epoch {step // per_epoch}/{config.epochs}: loss {np.mean(epoch_losses):.4f}"
             if valid_set:
-                _, lengths = greedy(model, valid_set, device=dev)
-                gap = float(np.mean(lengths / reference - 1.0))
-                history["gap"].append(gap)
-                line += f", validation gap {100 * gap:.2f}% (greedy vs ILS labels)"
+                _, costs = greedy(model, valid_set, device=dev)
+                history["gap"].append(gap(problem, costs, reference))
+                line += (f", validation gap {100 * history['gap'][-1]:.2f}% (greedy vs "
+                         f"{problem.label_method} labels)")  # fmt: skip
             say.write(line)
             last = time.perf_counter()
         if step < total and checkpoint is not None:
@@ -473,11 +484,20 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
 # ------------------------------------------------------------------ command line
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m hybridsolve.neural.bq",
-        description="Train the BQ-NCO TSP policy by imitation of ILS tours (Drakulic et al. "
-        "2023). Every field of TrainConfig is an option; 'none' clears an optional one.",
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser(prog: str = "python -m hybridsolve.neural.bq") -> argparse.ArgumentParser:
+    """The training command's argument parser: one option per :class:`TrainConfig` field."""
+    parser = _Parser(
+        prog=prog,
+        description="Train a BQ-NCO policy (tsp, atsp, cvrp, op, kp) by imitation of expert "
+        "solutions (Drakulic et al. 2023). Every field of TrainConfig is an option; 'none' "
+        "clears an optional one.",
     )
     kinds = {"int": int, "float": float, "str": str}
     for field in dataclasses.fields(TrainConfig):
@@ -499,18 +519,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m hybridsolve.neural.bq [--size 50 ...] [--resume]``.
+def main(argv: Sequence[str] | None = None, prog: str = "python -m hybridsolve.neural.bq") -> int:
+    """Command line: ``hybridsolve train bq [--problem tsp --size 100 ...] [--resume]``.
 
     Prints the manifest entry as JSON when training finishes; exit code 0 (also when a
     chunk stopped at its limit), 2 on a usage error, 3 on an unreadable checkpoint.
     """
-    args = vars(_parser().parse_args(argv))
+    args = vars(build_parser(prog).parse_args(argv))
     resume = args.pop("resume")
     try:
         entry = train(TrainConfig(**args), resume=resume)
     except (UsageError, WeightsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     if entry is not None:
         print(json.dumps(entry, indent=2))

@@ -22,20 +22,21 @@ from hybridsolve.neural.bq import (
     TrainConfig,
     beam_search,
     bq,
-    build_state,
     decode,
+    get,
     greedy,
     imitation_loss,
     load_policy,
     make_labels,
-    sample_subproblems,
     train,
 )
 from hybridsolve.neural.bq import labels as labels_module
-from hybridsolve.neural.bq.decode import unit_coords
-from hybridsolve.neural.bq.train import _datasets, _parser
+from hybridsolve.neural.bq.train import build_parser, datasets
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
+TSP_PROBLEM = get("tsp")
+SHAPES = {"features": 6, "pairs": 1, "actions": 1}
+CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,7 +50,7 @@ def one_thread():
 
 def _policy(seed: int = 0) -> BQPolicy:
     torch.manual_seed(seed)
-    return BQPolicy(**TINY)
+    return BQPolicy(**SHAPES, **TINY)
 
 
 def _instances(sizes, seed: int = 0) -> list[comb.TSP]:
@@ -88,74 +89,99 @@ def _is_tour(tour: np.ndarray, n: int) -> bool:
 # ------------------------------------------------------------------ states and model
 
 
+def _env(coords, origin, current, visited) -> dict:
+    return {"coords": torch.as_tensor(coords, dtype=torch.float32), "origin": torch.tensor(origin),
+            "current": torch.tensor(current), "visited": torch.as_tensor(visited)}  # fmt: skip
+
+
 def test_state_tokens_masks_and_normalisation():
-    coords = torch.tensor(np.random.default_rng(1).random((3, 7, 2)) * [4.0, 2.0] + 10.0)
-    origin = torch.tensor([0, 2, 5])
-    current = torch.tensor([0, 4, 1])
-    visited = torch.zeros(3, 7, dtype=torch.bool)
+    rng = np.random.default_rng(1)
+    coords = rng.random((3, 7, 2)) * [4.0, 2.0] + 10.0
+    visited = np.zeros((3, 7), dtype=bool)
     visited[0, 0] = True
     visited[1, [2, 3, 4]] = True
     visited[2, [5, 6, 0, 1]] = True
-    state = build_state(coords, origin, current, visited)
-    assert state.features.shape == (3, 7, 4)
-    assert torch.equal(state.selectable, ~visited)
-    assert torch.equal(state.nodes, torch.arange(7).expand(3, 7))
-    assert state.present.tolist()[1] == [True, True, True, False, True, True, True]
-    assert state.features[0, 0, 2:].tolist() == [1.0, 1.0]  # origin is current at the start
-    assert state.features[1, 2, 2:].tolist() == [1.0, 0.0]
-    assert state.features[1, 4, 2:].tolist() == [0.0, 1.0]
-    assert state.features[1, 3].abs().sum() == 0  # a visited interior node is padding
-    xy = state.features[..., :2]
+    state = TSP_PROBLEM.state(_env(coords, [0, 2, 5], [0, 4, 1], visited))
+    assert state.features.shape == (3, 8, 6) and state.pairs.shape == (3, 8, 8, 1)
+    assert state.selectable.shape == (3, 8, 1)
+    # tokens: current, origin, then the remaining nodes in index order (padded to 8)
+    assert state.nodes[1].tolist()[:6] == [4, 2, 0, 1, 5, 6]
+    assert state.nodes[2].tolist()[:5] == [1, 5, 2, 3, 4]
+    assert state.present.tolist()[0] == [True, False] + [True] * 6
+    assert state.present.tolist()[2] == [True] * 5 + [False] * 3
+    assert state.selectable[..., 0].tolist()[1] == [False, False] + [True] * 4 + [False] * 2
+    flags = state.features[..., -2:]
+    assert flags[0, 0].tolist() == [1.0, 1.0]  # origin is current at the start
+    assert flags[1, 0].tolist() == [0.0, 1.0] and flags[1, 1].tolist() == [1.0, 0.0]
+    assert state.features[2, 5:].abs().sum() == 0  # padding is zero
     for row in range(3):
-        inside = xy[row][state.present[row]]
-        assert inside.min() >= 0 and inside.max() <= 1 + 1e-12
-        assert torch.isclose((inside.amax(0) - inside.amin(0)).max(), torch.tensor(1.0).double())
+        xy = state.features[row, state.present[row], :2]
+        assert xy.min() >= 0 and xy.max() <= 1 + 1e-6
+        assert torch.isclose((xy.amax(0) - xy.amin(0)).max(), torch.tensor(1.0))
+        # the distance features are the distances to the current node and to the origin
+        to_current = torch.linalg.norm(xy - xy[0], dim=1)
+        assert torch.allclose(state.features[row, state.present[row], 2], to_current, atol=1e-6)
+        pair = state.pairs[row, 0, state.present[row], 0]
+        assert torch.allclose(pair, to_current, atol=1e-6)
+
+
+def test_states_are_invariant_to_translation_and_scaling():
+    rng = np.random.default_rng(8)
+    coords = rng.random((2, 9, 2))
+    visited = np.zeros((2, 9), dtype=bool)
+    visited[:, [0, 3, 4]] = True
+    a = TSP_PROBLEM.state(_env(coords, [0, 0], [4, 3], visited))
+    b = TSP_PROBLEM.state(_env(coords * 7.5 - 3.0, [0, 0], [4, 3], visited))
+    assert torch.allclose(a.features, b.features, atol=1e-5)
+    assert torch.allclose(a.pairs, b.pairs, atol=1e-5)
 
 
 def test_knn_state_keeps_current_origin_and_the_nearest_remaining_nodes():
     rng = np.random.default_rng(2)
-    coords = torch.tensor(rng.random((2, 20, 2)), dtype=torch.float32)
-    origin = torch.tensor([0, 3])
-    current = torch.tensor([0, 9])
-    visited = torch.zeros(2, 20, dtype=torch.bool)
+    coords = rng.random((2, 20, 2))
+    visited = np.zeros((2, 20), dtype=bool)
     visited[0, 0] = True
     visited[1, [3, 9, 11, 12]] = True
-    state = build_state(coords, origin, current, visited, knn=5)
-    assert state.features.shape == (2, 7, 4)
+    state = TSP_PROBLEM.state(_env(coords, [0, 3], [0, 9], visited), knn=5)
+    assert state.features.shape == (2, 7, 6)
     assert state.nodes[:, 0].tolist() == [0, 9] and state.nodes[:, 1].tolist() == [0, 3]
     assert state.present[:, :2].tolist() == [[True, False], [True, True]]
-    for row in range(2):
-        d = ((coords[row] - coords[row, current[row]]) ** 2).sum(-1)
-        d[visited[row]] = torch.inf
-        nearest = set(torch.argsort(d)[:5].tolist())
-        assert set(state.nodes[row][state.selectable[row]].tolist()) == nearest
-    # fewer remaining nodes than knn: padding that is neither present nor selectable
+    for row, here in ((0, 0), (1, 9)):
+        d = ((coords[row] - coords[row, here]) ** 2).sum(-1)
+        d[visited[row]] = np.inf
+        nearest = set(np.argsort(d)[:5].tolist())
+        assert set(state.nodes[row][state.selectable[row, :, 0]].tolist()) == nearest
+    # fewer remaining nodes than knn: every remaining node, no padding beyond them
     visited[1] = True
     visited[1, [4, 5]] = False
-    late = build_state(coords, origin, current, visited, knn=5)
+    late = TSP_PROBLEM.state(_env(coords, [0, 3], [0, 9], visited), knn=5)
     assert late.selectable[1].sum() == 2 and late.present[1].sum() == 4
 
 
 def test_masked_tokens_get_minus_infinity():
     policy = _policy()
-    coords = torch.rand(2, 6, 2)
-    visited = torch.zeros(2, 6, dtype=torch.bool)
+    visited = np.zeros((2, 6), dtype=bool)
     visited[:, :3] = True
-    state = build_state(coords, torch.tensor([0, 1]), torch.tensor([2, 1]), visited)
-    logits = policy(state.features, state.present, state.selectable)
-    assert logits.shape == (2, 6)
+    state = TSP_PROBLEM.state(_env(np.random.default_rng(0).random((2, 6, 2)), [0, 1], [2, 1],
+                                   visited))  # fmt: skip
+    logits = policy(state)
+    assert logits.shape == (2, 5, 1)
     assert torch.isneginf(logits[~state.selectable]).all()
     assert torch.isfinite(logits[state.selectable]).all()
+    with pytest.raises(UsageError, match="features per token"):
+        BQPolicy(5, 1, 1, **TINY)(state)
 
 
 def test_policy_config_and_bad_hyper_parameters():
     policy = _policy()
-    assert policy.config() == {**TINY, "features": 4, "dropout": 0.0}
+    assert policy.config() == {**SHAPES, **TINY, "dropout": 0.0}
     assert BQPolicy(**policy.config()).state_dict().keys() == policy.state_dict().keys()
     with pytest.raises(UsageError, match="multiple of heads"):
-        BQPolicy(dim=10, heads=4)
+        BQPolicy(6, dim=10, heads=4)
     with pytest.raises(UsageError, match="layers must be a positive integer"):
-        BQPolicy(layers=0)
+        BQPolicy(6, layers=0)
+    with pytest.raises(UsageError, match="pairs must be a non-negative integer"):
+        BQPolicy(6, pairs=-1)
 
 
 # ------------------------------------------------------------------ decoding
@@ -214,20 +240,32 @@ def test_decoding_needs_coordinates_and_sane_options():
 
 def test_subproblems_follow_the_expert_tour():
     rng = np.random.default_rng(5)
-    coords = rng.random((6, 9, 2))
+    coords = rng.random((6, 9, 2)).astype(np.float32)
     tours = np.stack([rng.permutation(9) for _ in range(6)])
-    for position in (0, 3, 6):
-        batch = sample_subproblems(coords, tours, rng, position=position)
-        tokens = 9 if position == 0 else 10 - position
-        assert batch.coords.shape == (6, tokens, 2) and batch.nodes.shape == (6, tokens)
+    seen = set()
+    for seed in range(60):
+        rows = np.random.default_rng(seed)
+        env, target = TSP_PROBLEM.sample({"coords": coords}, {"tour": tours}, rows, CPU)
+        state = TSP_PROBLEM.state(env)
+        tokens = env["coords"].shape[1]
+        seen.add(tokens)
+        assert target.shape == (6, tokens, 1)
         for b in range(6):
+            # the environment's nodes are rows of the instance: find them back by coordinates
+            xys = env["coords"][b].numpy()
+            nodes = [int(np.flatnonzero((coords[b] == xy).all(1))[0]) for xy in xys]
+            assert len(set(nodes)) == tokens
             tour = tours[b].tolist()
-            at = tour.index(int(batch.nodes[b, batch.current[b]]))
-            neighbours = {tour[(at + 1) % 9], tour[(at - 1) % 9]}
-            assert int(batch.nodes[b, batch.target[b]]) in neighbours
-            assert not batch.visited[b, batch.target[b]]
-            assert len(set(batch.nodes[b].tolist())) == tokens
-            assert np.allclose(batch.coords[b], coords[b, batch.nodes[b]])
+            at = tour.index(nodes[int(env["current"][b])])
+            origin = tour.index(nodes[int(env["origin"][b])])
+            wanted = {nodes[k] for k in np.flatnonzero(target[b, :, 0].numpy())}
+            if at == origin:  # before the first move, both neighbours are right
+                assert wanted == {tour[(at + 1) % 9], tour[(at - 1) % 9]}
+            else:
+                assert len(wanted) == 1 and wanted <= {tour[(at + 1) % 9], tour[(at - 1) % 9]}
+            allowed = state.nodes[b][state.selectable[b, :, 0]].tolist()
+            assert {nodes[k] for k in allowed} >= wanted
+    assert seen == set(range(4, 10))  # every sub-problem size: 2..7 remaining nodes
 
 
 def _config(tmp_path, **changes) -> TrainConfig:
@@ -244,22 +282,23 @@ def test_training_lowers_the_loss_and_writes_loadable_weights(tmp_path):
     config = _config(tmp_path, epochs=25)  # 100 steps
     entry = train(config)
     assert entry is not None and entry["problem"] == "tsp" and entry["epochs"] == 25
-    assert entry["model"] == {**TINY, "features": 4, "dropout": 0.0}
+    assert entry["model"] == {**SHAPES, **TINY, "dropout": 0.0}
     assert entry["validation_gap"] is not None and "--epochs 25" in entry["train_command"]
     trained, loaded_entry = load_policy(config.output_path(), device="cpu")
     assert loaded_entry["sha256"] == entry["sha256"]
 
-    instances, _ = _datasets(config)
-    tours = np.stack(make_labels(instances, iterations=20, cache_dir=config.label_cache,
-                                 seed=config.data_seed))  # fmt: skip
-    coords = np.stack([unit_coords(instance) for instance in instances])
+    instances, _ = datasets(config)
+    labels = make_labels("tsp", instances, iterations=20, cache_dir=config.label_cache)
+    coords = np.stack([TSP_PROBLEM.arrays(i)["coords"] for i in instances]).astype(np.float32)
+    tours = np.stack([expert["tour"] for expert in labels.experts])
 
     def loss(model: BQPolicy) -> float:
         with torch.no_grad():
             return float(np.mean([
-                float(imitation_loss(model, sample_subproblems(
-                    coords, tours, np.random.default_rng(99), position=j)))
-                for j in (0, 2, 4, 6)
+                float(imitation_loss(model, TSP_PROBLEM, *TSP_PROBLEM.sample(
+                    {"coords": coords}, {"tour": tours}, np.random.default_rng(seed),
+                    torch.device("cpu"))))
+                for seed in range(6)
             ]))  # fmt: skip
 
     assert loss(trained) < loss(_policy(seed=config.seed)) - 0.1
@@ -284,25 +323,32 @@ def test_a_resumed_run_ends_with_the_same_weights(tmp_path):
 
 def test_labels_are_cached_on_disk(tmp_path, monkeypatch):
     instances = _instances([9, 9, 6], seed=6)
-    first = make_labels(instances, iterations=10, cache_dir=tmp_path)
+    first = make_labels("tsp", instances, iterations=10, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.npz"))) == 3
-    for instance, tour in zip(instances, first):
-        instance.check_tour(tour)
+    for instance, expert, cost in zip(instances, first.experts, first.costs):
+        instance.check_tour(expert["tour"])
+        assert cost == pytest.approx(instance.tour_cost(expert["tour"]))
 
     def fail(job):
         raise AssertionError("labelled again instead of reading the cache")
 
     monkeypatch.setattr(labels_module, "_label_one", fail)
-    again = make_labels(instances, iterations=10, cache_dir=tmp_path)
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    again = make_labels("tsp", instances, iterations=10, cache_dir=tmp_path)
+    assert all(np.array_equal(a["tour"], b["tour"]) for a, b in zip(first.experts, again.experts))
+    assert np.array_equal(first.costs, again.costs)
+    (tmp_path / next(iter(sorted(p.name for p in tmp_path.glob("*.npz"))))).write_bytes(b"junk")
+    with pytest.raises(AssertionError):  # a damaged file is labelled again
+        make_labels("tsp", instances, iterations=10, cache_dir=tmp_path)
     with pytest.raises(AssertionError):  # other settings, other keys
-        make_labels(instances, iterations=11, cache_dir=tmp_path)
+        make_labels("tsp", instances, iterations=11, cache_dir=tmp_path)
+    with pytest.raises(UsageError, match="takes TSP instances"):
+        make_labels("tsp", [comb.KP([1], [1], 1)])
 
 
 def test_train_command_round_trips_through_the_command_line_parser(tmp_path):
     config = _config(tmp_path, checkpoint=str(tmp_path / "ck.pt"), grad_clip=None, amp=False)
     words = config.command().split()[3:]
-    args = vars(_parser().parse_args(words))
+    args = vars(build_parser().parse_args(words))
     args.pop("resume")
     assert TrainConfig(**{**args, "progress": False}) == config
 
@@ -366,8 +412,8 @@ def test_register_method_refuses_built_ins_and_bad_functions():
 
 
 def test_unknown_and_unregistered_weights(tmp_path):
-    with pytest.raises(WeightsError, match="unknown weights 'tsp'"):
-        comb.solve(_instances([6])[0], "bq")
+    with pytest.raises(WeightsError, match="unknown weights 'no-such-weights'"):
+        comb.solve(_instances([6])[0], "bq", weights="no-such-weights")
     policy = _policy()
     torch.save(policy.state_dict(), tmp_path / "loose.pt")
     with pytest.raises(WeightsError, match="no manifest.json entry"):
