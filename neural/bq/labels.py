@@ -3,8 +3,8 @@
 Drakulic et al. (2023) train the BQ policy by imitating (near-)optimal solutions computed
 by strong dedicated solvers. Here each problem names its own expert
 (:meth:`~.problem.BQProblem.label`): hybridsolve's iterated local search for the TSP, the
-ATSP and the orienteering problem, PyVRP's hybrid genetic search for the CVRP, exact
-dynamic programming for the knapsack. Labels are cached on disk, one ``.npz`` per
+ATSP and the orienteering problem, PyVRP's solver for the CVRP, exact dynamic programming
+for the knapsack. Labels are cached on disk, one ``.npz`` per
 instance (the expert arrays and the expert's cost), keyed by a sha256 of the problem, the
 instance's data and the labelling settings, so retraining never labels twice.
 
