@@ -41,7 +41,17 @@ from hybridsolve import comb
 from hybridsolve.comb import CVRP, TSP
 from hybridsolve.datasets import routing
 
-__all__ = ["Row", "lkh_tour", "main", "pyvrp_routes", "run_cvrp", "run_tsp"]
+__all__ = [
+    "Row",
+    "installed",
+    "lkh_cost",
+    "lkh_tour",
+    "main",
+    "pyvrp_cost",
+    "pyvrp_routes",
+    "run_cvrp",
+    "run_tsp",
+]
 
 #: Unrounded coordinates are multiplied by this before peers round distances to integers.
 SCALE = 100_000.0
@@ -158,10 +168,31 @@ def pyvrp_routes(instance: CVRP, seconds: float, seed: int) -> list[np.ndarray]:
     ]
 
 
-def _peer(name: str, module: str) -> bool:
+def lkh_cost(instance: TSP) -> float:
+    """The cost, by the instance's own metric, of :func:`lkh_tour`'s tour (checked)."""
+    tour = lkh_tour(instance)
+    instance.check_tour(tour)
+    return instance.tour_cost(tour)
+
+
+def pyvrp_cost(instance: CVRP, seconds: float, seed: int) -> float:
+    """The cost, by the instance's own metric, of :func:`pyvrp_routes`'s routes (checked)."""
+    routes = pyvrp_routes(instance, seconds, seed)
+    instance.check_routes(routes)
+    return instance.routes_cost(routes)
+
+
+def installed(module: str) -> bool:
+    """Whether the optional peer package ``module`` (``elkai``, ``pyvrp``) can be imported."""
     try:
         __import__(module)
     except ImportError:
+        return False
+    return True
+
+
+def _peer(name: str, module: str) -> bool:
+    if not installed(module):
         print(f"peer {name} not installed (pip install {module}); its columns stay empty")
         return False
     return True
@@ -203,20 +234,15 @@ def _measure(
 def run_tsp(instances: Sequence[TSP], budget: Callable[[int], float], seed: int) -> list[Row]:
     """Measure ``comb``'s ILS and LKH-3 on each TSP instance."""
     comb.solve(routing.tsp_uniform(np.random.default_rng(0), 200), "ils", time_limit=0.2)
-    lkh = ("LKH-3", "elkai", lambda instance, _: instance.tour_cost(lkh_tour(instance)))
+    lkh = ("LKH-3", "elkai", lambda instance, _: lkh_cost(instance))
     return _measure("tsp", instances, budget, seed, lkh)
 
 
 def run_cvrp(instances: Sequence[CVRP], budget: Callable[[int], float], seed: int) -> list[Row]:
     """Measure ``comb``'s ILS and PyVRP with the same budget on each CVRP instance."""
     comb.solve(routing.cvrp(np.random.default_rng(0), 50), "ils", time_limit=0.3)
-
-    def cost(instance: CVRP, seconds: float) -> float:
-        routes = pyvrp_routes(instance, seconds, seed)
-        instance.check_routes(routes)
-        return instance.routes_cost(routes)
-
-    return _measure("cvrp", instances, budget, seed, ("PyVRP", "pyvrp", cost))
+    pyvrp = ("PyVRP", "pyvrp", lambda instance, seconds: pyvrp_cost(instance, seconds, seed))
+    return _measure("cvrp", instances, budget, seed, pyvrp)
 
 
 def _cell(value: float | None, fmt: str) -> str:
