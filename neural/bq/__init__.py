@@ -31,7 +31,7 @@ from ..runtime import require_torch
 
 require_torch()  # a missing torch becomes a one-line UsageError here, not an ImportError
 
-from . import atsp, cvrp, tsp  # noqa: E402,F401  (each problem module registers its problem)
+from . import atsp, cvrp, kp, op, tsp  # noqa: E402,F401  (each problem module registers its problem)
 from .decode import beam_search, decode, greedy  # noqa: E402
 from .imitation import imitation_loss  # noqa: E402
 from .labels import Labels, make_labels  # noqa: E402
