@@ -133,7 +133,7 @@ def matrix_state(
 class ATSPProblem(TSPProblem):
     """The asymmetric TSP: tours from node 0; see the module docstring.
 
-    The tour bookkeeping (:meth:`step`, :meth:`finished`, :meth:`answers`,
+    The tour bookkeeping (:meth:`start`, :meth:`step`, :meth:`finished`, :meth:`answers`,
     :meth:`max_steps`), the ILS labeller and the expert arrays are the TSP's; instances,
     states and sub-problems are the ATSP's own.
     """
@@ -143,6 +143,7 @@ class ATSPProblem(TSPProblem):
     features = 6
     pairs = 2
     label_method = "ils"
+    data_key = "dist"
 
     def generate(self, rng: np.random.Generator, size: int) -> ATSP:
         """MatNet's random matrix, closed under shortest paths.
@@ -155,16 +156,6 @@ class ATSPProblem(TSPProblem):
         """``dist``: the ``[n, n]`` distance matrix divided by its largest entry."""
         self._instance(instance)
         return {"dist": unit_matrix(instance.distances)}
-
-    def start(self, data: dict[str, torch.Tensor]) -> Env:
-        dist = data["dist"]
-        batch, n = dist.shape[:2]
-        zeros = torch.zeros(batch, dtype=torch.long, device=dist.device)
-        visited = torch.zeros(batch, n, dtype=torch.bool, device=dist.device)
-        visited[:, 0] = True
-        tour = torch.zeros(batch, n, dtype=torch.long, device=dist.device)
-        return {"dist": dist, "origin": zeros, "current": zeros.clone(), "visited": visited,
-                "tour": tour, "count": torch.ones_like(zeros)}  # fmt: skip
 
     def state(self, env: Env, knn: int | None = None) -> State:
         return matrix_state(env["dist"], env["origin"], env["current"], ~env["visited"], knn)

@@ -129,6 +129,8 @@ class TSPProblem(BQProblem):
     features = 6
     pairs = 1
     label_method = "ils"
+    #: The key of :meth:`arrays` that holds the instance (coordinates here).
+    data_key = "coords"
 
     def generate(self, rng: np.random.Generator, size: int) -> TSP:
         """Uniform in the unit square (:func:`hybridsolve.datasets.routing.tsp_uniform`)."""
@@ -157,14 +159,15 @@ class TSPProblem(BQProblem):
         instance.check_tour(answer)
 
     def start(self, data: dict[str, torch.Tensor]) -> Env:
-        coords = data["coords"]
-        batch, n = coords.shape[:2]
-        zeros = torch.zeros(batch, dtype=torch.long, device=coords.device)
-        visited = torch.zeros(batch, n, dtype=torch.bool, device=coords.device)
+        """Tours at node 0; the environment keeps the instance's one array (``data_key``)."""
+        array = data[self.data_key]
+        batch, n = array.shape[:2]
+        zeros = torch.zeros(batch, dtype=torch.long, device=array.device)
+        visited = torch.zeros(batch, n, dtype=torch.bool, device=array.device)
         visited[:, 0] = True
-        tour = torch.zeros(batch, n, dtype=torch.long, device=coords.device)
-        return {"coords": coords, "origin": zeros, "current": zeros.clone(), "visited": visited,
-                "tour": tour, "count": torch.ones_like(zeros)}  # fmt: skip
+        tour = torch.zeros(batch, n, dtype=torch.long, device=array.device)
+        return {self.data_key: array, "origin": zeros, "current": zeros.clone(),
+                "visited": visited, "tour": tour, "count": torch.ones_like(zeros)}  # fmt: skip
 
     def state(self, env: Env, knn: int | None = None) -> State:
         return path_state(env["coords"], env["origin"], env["current"], ~env["visited"], knn)
