@@ -51,3 +51,13 @@ def hard_problem() -> Problem:
 @pytest.fixture(scope="session")
 def knapsack_problem() -> tuple[Problem, float]:
     return knapsack()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Keep a module's torch work on one core (and leave torch's setting as it was)."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,15 +17,7 @@ from hybridsolve.neural import register, save  # noqa: E402
 from hybridsolve.neural.bq import PROBLEMS, BQPolicy, get  # noqa: E402
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _weights(tmp_path, problem: str) -> str:

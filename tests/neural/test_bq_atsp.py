@@ -14,7 +14,7 @@ from hybridsolve.datasets.routing import atsp, tsp_uniform
 from hybridsolve.mip import ProblemError, UsageError
 from hybridsolve.neural.bq import BQPolicy, TrainConfig, beam_search, decode, get, greedy, train
 from hybridsolve.neural.bq.atsp import ATSPProblem, unit_matrix
-from hybridsolve.neural.bq.imitation import imitation_loss, token_targets
+from hybridsolve.neural.bq.imitation import token_targets
 from hybridsolve.neural.bq.labels import make_labels
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
@@ -22,15 +22,6 @@ P = get("atsp")
 
 #: d(i -> j) = (j - i) mod 5: every arc out of (and into) a node has a different length.
 CYCLIC = np.array([[(j - i) % 5 for j in range(5)] for i in range(5)], dtype=np.float64)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _policy(seed: int = 0) -> BQPolicy:
@@ -360,19 +351,12 @@ def test_make_labels_runs_the_ils_labeller():
 # ------------------------------------------------------------------ training
 
 
-def test_imitation_loss_drops_on_a_fixed_batch():
+def test_imitation_loss_drops_on_a_fixed_batch(fit):
     instances, tours = _labelled(10, 16, seed=8)
     data = {"dist": np.stack([P.arrays(i)["dist"] for i in instances]).astype(np.float32)}
     env, target = P.sample(data, {"tour": tours}, np.random.default_rng(1), "cpu")
     policy = _policy(seed=2)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        optimizer.zero_grad()
-        loss = imitation_loss(policy, P, env, target)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit(policy, P, env, target)
     assert losses[-1] < 0.5 * losses[0]
 
 

@@ -6,21 +6,12 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from hybridsolve import comb
 from hybridsolve.cli import main
 from hybridsolve.datasets.routing import knapsack
 
 TINY = ["--dim", "16", "--layers", "2", "--heads", "2", "--ff", "32"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_train_bq_writes_registered_weights_that_comb_solve_loads(tmp_path, capsys):

@@ -14,7 +14,7 @@ from hybridsolve.datasets.routing import cvrp, tsp_uniform
 from hybridsolve.mip import ProblemError, UsageError
 from hybridsolve.neural.bq import BQPolicy, TrainConfig, beam_search, decode, get, greedy, train
 from hybridsolve.neural.bq.cvrp import augment, pyvrp_routes
-from hybridsolve.neural.bq.imitation import imitation_loss, token_targets
+from hybridsolve.neural.bq.imitation import token_targets
 from hybridsolve.neural.bq.labels import make_labels
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
@@ -23,15 +23,6 @@ P = get("cvrp")
 #: Depot at the origin, customers 1..4; capacity 8 (8.9 counts as 8).
 HAND = comb.CVRP(coords=[[0, 0], [1, 0], [2, 0], [0, 2], [4, 2]], demands=[0, 4, 3, 5, 2],
                  capacity=8.9)  # fmt: skip
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _policy(seed: int = 0) -> BQPolicy:
@@ -369,20 +360,13 @@ def test_pyvrp_errors(monkeypatch):
 # ------------------------------------------------------------------ training
 
 
-def test_imitation_loss_drops_on_a_fixed_batch():
+def test_imitation_loss_drops_on_a_fixed_batch(fit):
     instances = _instances([10] * 16, seed=8)
     _, experts = _experts(instances)
     env, target = P.sample(_data(instances), experts, np.random.default_rng(1), "cpu",
                            position=3)  # fmt: skip
     policy = _policy(seed=2)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        optimizer.zero_grad()
-        loss = imitation_loss(policy, P, env, target)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit(policy, P, env, target)
     assert losses[-1] < 0.5 * losses[0]
 
 

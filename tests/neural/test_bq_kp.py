@@ -13,7 +13,7 @@ from hybridsolve import comb
 from hybridsolve.datasets.routing import knapsack, tsp_uniform
 from hybridsolve.mip import ProblemError, UsageError
 from hybridsolve.neural.bq import BQPolicy, TrainConfig, beam_search, decode, get, greedy, train
-from hybridsolve.neural.bq.imitation import imitation_loss, token_targets
+from hybridsolve.neural.bq.imitation import token_targets
 from hybridsolve.neural.bq.kp import KPProblem
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
@@ -22,15 +22,6 @@ T, F = True, False
 
 #: Optimum {0, 2}: value 10, weight 5 of 6.
 SMALL = comb.KP(values=np.array([4, 2, 6, 1]), weights=np.array([2, 4, 3, 5]), capacity=6)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _policy(seed: int = 0) -> BQPolicy:
@@ -300,7 +291,7 @@ def test_rows_without_an_expert_item_are_replaced():
 # ------------------------------------------------------------------ training
 
 
-def test_imitation_fits_a_fixed_batch():
+def test_imitation_fits_a_fixed_batch(fit):
     instances = _instances([12] * 16, seed=7)
     data = {key: np.stack([P.arrays(i)[key] for i in instances]).astype(np.float32)
             for key in P.arrays(instances[0])}  # fmt: skip
@@ -309,14 +300,7 @@ def test_imitation_fits_a_fixed_batch():
         for i in instances])}  # fmt: skip
     env, target = P.sample(data, experts, np.random.default_rng(7), torch.device("cpu"))
     policy = _policy(seed=3)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        optimizer.zero_grad()
-        loss = imitation_loss(policy, P, env, target)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit(policy, P, env, target)
     assert losses[-1] < 0.7 * losses[0]
 
 

@@ -14,7 +14,7 @@ from hybridsolve import comb
 from hybridsolve.datasets.routing import op, tsp_uniform
 from hybridsolve.mip import ProblemError, UsageError
 from hybridsolve.neural.bq import BQPolicy, TrainConfig, beam_search, decode, get, greedy, train
-from hybridsolve.neural.bq.imitation import imitation_loss, token_targets
+from hybridsolve.neural.bq.imitation import token_targets
 from hybridsolve.neural.bq.op import OPProblem
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
@@ -23,15 +23,6 @@ T, F = True, False
 
 #: Node 3 is out of reach; the optimum visits 1 and 2 (length 2 + sqrt 2, prize 3).
 SMALL = comb.OP(coords=[[0, 0], [1, 0], [0, 1], [3, 0]], prizes=[0, 1, 2, 0.5], max_length=4)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _policy(seed: int = 0) -> BQPolicy:
@@ -339,21 +330,14 @@ def test_tight_and_empty_expert_tours():
 # ------------------------------------------------------------------ training
 
 
-def test_imitation_fits_a_fixed_batch():
+def test_imitation_fits_a_fixed_batch(fit):
     instances, tours = _labelled([10] * 16, seed=8)
     data = _stack(instances)
     experts = {key: np.stack([P.expert(i, t)[key] for i, t in zip(instances, tours)])
                for key in ("tour", "length")}  # fmt: skip
     env, target = P.sample(data, experts, np.random.default_rng(8), torch.device("cpu"))
     policy = _policy(seed=3)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(30):
-        optimizer.zero_grad()
-        loss = imitation_loss(policy, P, env, target)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit(policy, P, env, target)
     assert losses[-1] < 0.5 * losses[0]
 
 

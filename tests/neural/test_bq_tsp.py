@@ -39,15 +39,6 @@ SHAPES = {"features": 6, "pairs": 1, "actions": 1}
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep these tests on one core (and leave torch's setting as it was)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _policy(seed: int = 0) -> BQPolicy:
     torch.manual_seed(seed)
     return BQPolicy(**SHAPES, **TINY)
