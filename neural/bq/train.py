@@ -203,6 +203,13 @@ class TrainConfig:
                 "dim": self.dim, "layers": self.layers, "heads": self.heads, "ff": self.ff,
                 "dropout": float(self.dropout)}  # fmt: skip
 
+    def labeller(self) -> str:
+        """The expert and its budget, as the manifest records it (``"ils, iterations=500"``)."""
+        budget = [f"{name}={value}" for name, value in (("time", self.label_time),
+                  ("iterations", self.label_iterations)) if value is not None]  # fmt: skip
+        words = [PROBLEMS[self.problem].label_method, *(budget or ["its default budget"])]
+        return ", ".join(words + [f"seed={self.label_seed}"])
+
     def output_path(self) -> Path:
         """The weights file to write."""
         return Path(self.output if self.output is not None else f"bq-{self.problem}{self.size}.pt")
@@ -213,7 +220,7 @@ class TrainConfig:
 
     def command(self) -> str:
         """The shell command that reproduces this run (fields that differ from the defaults)."""
-        words = ["python", "-m", "hybridsolve.neural.bq"]
+        words = ["hybridsolve", "train", "bq"]
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if value == field.default or field.name == "progress":
@@ -470,6 +477,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     output = config.output_path()
     entry = save(model.state_dict(), output, entry={
         "problem": config.problem, "model": model.config(), "train_sizes": [config.size],
+        "instances": config.instances, "labeller": config.labeller(),
         "data_seed": config.data_seed, "train_command": config.command(),
         "validation_gap": history["gap"][-1] if history["gap"] else None,
         "device": _describe(dev), "epochs": config.epochs, "seconds": round(seconds, 3),

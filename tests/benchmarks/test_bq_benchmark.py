@@ -29,6 +29,8 @@ def _weights(tmp_path, problem: str) -> str:
         "problem": problem,
         "model": policy.config(),
         "train_sizes": [10],
+        "instances": 0,
+        "labeller": "test",
         "data_seed": 1234,
         "train_command": "test",
         "validation_gap": 0.05,

@@ -23,6 +23,8 @@ def test_train_bq_writes_registered_weights_that_comb_solve_loads(tmp_path, caps
     assert main(argv) == 0
     entry = json.loads(capsys.readouterr().out)
     assert entry["problem"] == "kp" and entry["train_sizes"] == [12] and entry["epochs"] == 2
+    assert entry["instances"] == 32 and entry["labeller"] == "dp, its default budget, seed=0"
+    assert entry["train_command"].startswith("hybridsolve train bq --problem kp")
     assert "--problem kp" in entry["train_command"] and entry["device"] == "cpu"
     assert json.loads((out.parent / "manifest.json").read_text())["bq-kp12"]["file"] == out.name
     instance = knapsack(np.random.default_rng(3), 12)

@@ -54,6 +54,8 @@ def _entry(policy: BQPolicy) -> dict:
         "problem": "tsp",
         "model": policy.config(),
         "train_sizes": [10],
+        "instances": 0,
+        "labeller": "test",
         "data_seed": 0,
         "train_command": "test",
         "validation_gap": None,

@@ -28,6 +28,8 @@ def _entry(**changes) -> dict:
         "problem": "tsp",
         "model": {"embedding": 4, "layers": 1},
         "train_sizes": [20, 50],
+        "instances": 0,
+        "labeller": "test",
         "data_seed": 1234,
         "train_command": "hybridsolve train tsp --sizes 20,50 --epochs 2",
         "validation_gap": 0.031,
