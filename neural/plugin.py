@@ -26,7 +26,8 @@ def _bq(
     seed: int = 0,
     weights: str | None = None,
     beam: int = 1,
-    knn: int | None = None,
+    knn: int | str | None = "auto",
+    augment: int = 1,
     polish: bool = False,
     device: str = "auto",
     batch: int = 256,
@@ -39,7 +40,7 @@ def _bq(
     from hybridsolve.neural.bq import bq
 
     return bq(instance, tracker=tracker, seed=seed, weights=weights, beam=beam, knn=knn,
-              polish=polish, device=device, batch=batch)  # fmt: skip
+              augment=augment, polish=polish, device=device, batch=batch)  # fmt: skip
 
 
 def register() -> None:

@@ -3,7 +3,8 @@
 The shipped registry is the package's ``weights/`` folder. Its ``manifest.json`` maps each
 name to an entry with the fields in :data:`FIELDS`: the file and its sha256, the problem,
 the model's constructor hyper-parameters, how the weights were trained (sizes, number of
-training instances, the labeller of their expert solutions, data seed, the command that
+training instances, the labeller of their expert solutions, the candidate restriction
+``knn`` of its training states (the default of decoding), data seed, the command that
 reproduces them, epochs, seconds, device, torch version, date) and the
 validation gap reached. Training runs write registries of their own in the same format with
 :func:`save` and :func:`register`; :func:`load` reads either.
@@ -55,6 +56,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "train_sizes": (list,),
     "instances": (int,),
     "labeller": (str,),
+    "knn": (int, type(None)),
     "data_seed": (int,),
     "train_command": (str,),
     "validation_gap": (float, int, type(None)),

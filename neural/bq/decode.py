@@ -17,12 +17,16 @@ full knapsack) carry their score on with a single zero-cost action.
 
 Instances are grouped by size and decoded in chunks of at most ``batch`` rows (a row is one
 partial solution: ``batch`` instances for greedy, ``batch // width`` for beam search), under
-:func:`torch.inference_mode`, on the chosen device.
+:func:`torch.inference_mode`, on the chosen device. ``augment`` decodes every instance also
+under symmetries of the unit square, which change what the policy reads but not the
+costs, and keeps the best (POMO's instance augmentation, Kwon et al. 2020).
 
 References
 ----------
 D. Drakulic, S. Michel, F. Mai, A. Sors and J.-M. Andreoli, "BQ-NCO: Bisimulation
 Quotienting for Efficient Neural Combinatorial Optimization", NeurIPS 2023.
+Y.-D. Kwon, J. Choo, B. Kim, I. Yoon, Y. Gwon and S. Min, "POMO: Policy Optimization with
+Multiple Optima for Reinforcement Learning", NeurIPS 2020.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from ..runtime import device as resolve_device
 from .model import BQPolicy
 from .problem import BQProblem, Env, State, check_knn, gather_rows, get
 
-__all__ = ["beam_search", "decode", "greedy", "rollout"]
+__all__ = ["beam_search", "decode", "dihedral", "greedy", "rollout"]
 
 
 def _positive(name: str, value: object) -> int:
@@ -132,6 +136,21 @@ def rollout(
     return env
 
 
+def dihedral(coords: np.ndarray, k: int) -> np.ndarray:
+    """The ``k``-th of the 8 symmetries of the unit square applied to ``[n, 2]`` coordinates.
+
+    Bit 0 flips ``x``, bit 1 flips ``y``, bit 2 swaps the axes; distances are unchanged, so
+    every tour keeps its length, but the policy, which reads coordinates, sees another
+    instance (the 8-fold augmentation of Kwon et al. 2020).
+    """
+    xy = np.array(coords, dtype=np.float64)
+    if k & 1:
+        xy[:, 0] = 1.0 - xy[:, 0]
+    if k & 2:
+        xy[:, 1] = 1.0 - xy[:, 1]
+    return xy[:, ::-1].copy() if k & 4 else xy
+
+
 def _decode(
     model: BQPolicy,
     instances: Any,
@@ -140,34 +159,43 @@ def _decode(
     knn: int | None,
     device: str | torch.device,
     batch: int,
+    augment: int = 1,
 ) -> tuple[list[Any], np.ndarray]:
     if not isinstance(instances, (list, tuple)):
         instances = [instances]
     instances = list(instances)
     width = _positive("beam width", width)
     batch = _positive("batch", batch)
+    augment = _positive("augment", augment)
+    if augment > 8:
+        raise UsageError(f"augment takes 1 to 8 symmetries of the unit square, got {augment}")
     knn = check_knn(knn)
     if not instances:
         return [], np.zeros(0)
     problem = get(instances[0])
     groups: dict[int, list[int]] = {}
-    arrays = []
+    jobs: list[tuple[int, dict[str, np.ndarray]]] = []  # (instance, arrays) per rollout
     for index, instance in enumerate(instances):
         if type(instance) is not problem.kind:
             raise ProblemError(
                 f"one decode call takes one problem type: {problem.kind.__name__} and "
                 f"{type(instance).__name__}"
             )
-        arrays.append(problem.arrays(instance))  # validates before any model call
-        groups.setdefault(problem.size(instance), []).append(index)
+        arrays = problem.arrays(instance)  # validates before any model call
+        if augment > 1 and "coords" not in arrays:
+            raise UsageError(f"augment needs coordinates; {problem.name} instances have none")
+        for k in range(augment):
+            transformed = arrays if k == 0 else {**arrays, "coords": dihedral(arrays["coords"], k)}
+            groups.setdefault(problem.size(instance), []).append(len(jobs))
+            jobs.append((index, transformed))
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     model.to(dev)
     was_training = model.training
     model.eval()
     answers: list[Any] = [None] * len(instances)
-    costs = np.zeros(len(instances))
+    costs = np.full(len(instances), np.nan)
     chunk = max(1, batch // width)
-    pick = np.argmax if problem.maximize else np.argmin
+    sign = -1.0 if problem.maximize else 1.0
     try:
         with torch.inference_mode():
             for members in groups.values():
@@ -175,19 +203,19 @@ def _decode(
                     part = members[begin : begin + chunk]
                     data = {
                         key: torch.as_tensor(
-                            np.repeat(np.stack([arrays[i][key] for i in part]), width, axis=0),
+                            np.repeat(np.stack([jobs[j][1][key] for j in part]), width, axis=0),
                             dtype=torch.float32, device=dev,
                         )
-                        for key in arrays[part[0]]
+                        for key in jobs[part[0]][1]
                     }  # fmt: skip
                     env = rollout(model, problem, problem.start(data), width, knn, beam)
                     found = problem.answers(env)
-                    for k, i in enumerate(part):
-                        options = found[k * width : (k + 1) * width]
-                        values = [problem.cost(instances[i], answer) for answer in options]
-                        best = int(pick(values))
-                        answers[i] = options[best]
-                        costs[i] = values[best]
+                    for k, j in enumerate(part):
+                        i = jobs[j][0]
+                        for answer in found[k * width : (k + 1) * width]:
+                            value = problem.cost(instances[i], answer)
+                            if np.isnan(costs[i]) or sign * value < sign * costs[i]:
+                                answers[i], costs[i] = answer, value
     finally:
         model.train(was_training)
     return answers, costs
@@ -198,6 +226,7 @@ def greedy(
     instances: Sequence[Any],
     *,
     knn: int | None = None,
+    augment: int = 1,
     device: str | torch.device = "auto",
     batch: int = 256,
 ) -> tuple[list[Any], np.ndarray]:
@@ -213,10 +242,14 @@ def greedy(
     knn : int, optional
         Restrict every state to the ``knn`` candidates nearest to the current node; for
         large instances.
+    augment : int, default 1
+        Decode each instance under the first ``augment`` of the 8 symmetries of the unit
+        square (:func:`dihedral`; problems with coordinates) and keep the best solution:
+        ``augment`` times the work, in the same batches.
     device : str or torch.device, default "auto"
         Where the model runs (see :func:`hybridsolve.neural.device`).
     batch : int, default 256
-        Most instances per forward pass.
+        Most rollouts per forward pass.
 
     Returns
     -------
@@ -234,7 +267,7 @@ def greedy(
     ProblemError
         Instances of a type BQ-NCO does not decode, or of several types.
     """
-    return _decode(model, instances, False, 1, knn, device, batch)
+    return _decode(model, instances, False, 1, knn, device, batch, augment)
 
 
 def beam_search(
@@ -243,6 +276,7 @@ def beam_search(
     *,
     width: int = 16,
     knn: int | None = None,
+    augment: int = 1,
     device: str | torch.device = "auto",
     batch: int = 256,
 ) -> tuple[list[Any], np.ndarray]:
@@ -261,7 +295,7 @@ def beam_search(
         As in :func:`greedy`.
     width : int, default 16
         Beams per instance; ``1`` is the greedy rollout.
-    knn : int, optional
+    knn, augment : int, optional
         As in :func:`greedy`.
     device : str or torch.device, default "auto"
         Where the model runs.
@@ -279,7 +313,7 @@ def beam_search(
     UsageError, ProblemError
         As :func:`greedy`, and for a bad ``width``.
     """
-    return _decode(model, instances, True, width, knn, device, batch)
+    return _decode(model, instances, True, width, knn, device, batch, augment)
 
 
 def decode(
@@ -288,6 +322,7 @@ def decode(
     *,
     beam: int = 1,
     knn: int | None = None,
+    augment: int = 1,
     device: str | torch.device = "auto",
     batch: int = 256,
 ) -> tuple[list[Any], np.ndarray]:
@@ -296,4 +331,4 @@ def decode(
     See :func:`greedy` and :func:`beam_search` for the parameters and the return value.
     """
     width = _positive("beam", beam)
-    return _decode(model, instances, width > 1, width, knn, device, batch)
+    return _decode(model, instances, width > 1, width, knn, device, batch, augment)

@@ -31,7 +31,7 @@ __all__ = ["imitation_loss", "token_targets"]
 
 
 def token_targets(state_nodes: torch.Tensor, selectable: torch.Tensor,
-                  target: torch.Tensor) -> torch.Tensor:  # fmt: skip
+                  target: torch.Tensor, *, partial: bool = False) -> torch.Tensor:  # fmt: skip
     """``[B, T, A]`` bool: the target actions of the state's tokens.
 
     Parameters
@@ -42,24 +42,36 @@ def token_targets(state_nodes: torch.Tensor, selectable: torch.Tensor,
         ``[B, T, A]`` allowed actions.
     target : torch.Tensor
         ``[B, N, A]`` bool target actions over the environment's nodes.
+    partial : bool, default False
+        Rows may have no target among their tokens (states restricted to the ``knn``
+        nearest candidates, where the expert went farther); they come back all ``False``.
 
     Raises
     ------
     UsageError
-        A row none of whose targets is an allowed action of its state.
+        Without ``partial``, a row none of whose targets is an allowed action of its state.
     """
     actions = target.shape[-1]
     index = state_nodes.unsqueeze(-1).expand(-1, -1, actions)
     wanted = target.gather(1, index) & selectable
-    if not bool(wanted.flatten(1).any(dim=1).all()):
+    if not partial and not bool(wanted.flatten(1).any(dim=1).all()):
         raise UsageError("a sub-problem's expert action is not allowed in its state")
     return wanted
 
 
 def imitation_loss(
-    model: BQPolicy, problem: BQProblem, env: Env, target: torch.Tensor
+    model: BQPolicy,
+    problem: BQProblem,
+    env: Env,
+    target: torch.Tensor,
+    knn: int | None = None,
 ) -> torch.Tensor:
     """Mean over the rows of ``-log P(expert's actions)`` under the policy.
+
+    With ``knn`` the states are restricted to the ``knn`` nearest candidates, as in decoding
+    with the same ``knn``; rows whose expert action lies outside that restriction (rare for
+    a near-optimal expert: its next node is almost always a near neighbour) are left out
+    of the mean.
 
     Parameters
     ----------
@@ -71,14 +83,27 @@ def imitation_loss(
         Sub-problems, one per row.
     target : torch.Tensor
         ``[B, N, A]`` bool expert actions over the nodes of ``env``.
+    knn : int, optional
+        The candidate restriction of the states.
 
     Returns
     -------
     torch.Tensor
         Scalar loss, differentiable with respect to the model's parameters.
+
+    Raises
+    ------
+    UsageError
+        Without ``knn``: a row whose expert action is not allowed (a bug in the problem's
+        :meth:`~.problem.BQProblem.sample`); with it: a batch where no row keeps one.
     """
-    state = problem.state(env)
+    state = problem.state(env, knn)
     logits = model(state).float().flatten(1)
-    wanted = token_targets(state.nodes, state.selectable, target).flatten(1)
+    wanted = token_targets(state.nodes, state.selectable, target, partial=knn is not None)
+    wanted = wanted.flatten(1)
+    kept = wanted.any(dim=1)
+    if not bool(kept.any()):
+        raise UsageError(f"no expert action of this batch lies among the {knn} nearest candidates")
+    logits, wanted = logits[kept], wanted[kept]
     chosen = torch.logsumexp(logits.masked_fill(~wanted, -torch.inf), dim=1)
     return (torch.logsumexp(logits, dim=1) - chosen).mean()

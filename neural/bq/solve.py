@@ -140,7 +140,8 @@ def bq(
     seed: int = 0,
     weights: str | None = None,
     beam: int = 1,
-    knn: int | None = None,
+    knn: int | str | None = "auto",
+    augment: int = 1,
     polish: bool = False,
     device: str = "auto",
     batch: int = 256,
@@ -163,9 +164,13 @@ def bq(
         problem (``"tsp"``, ``"cvrp"``, ``"kp"``, ...).
     beam : int, default 1
         Beam width; ``1`` is the greedy rollout.
-    knn : int, optional
+    knn : int, "auto" or None, default "auto"
         Restrict every state to the ``knn`` candidates nearest to the current node (the
-        paper's setting for large instances).
+        paper's setting for large instances); ``"auto"`` takes the restriction the weights
+        were trained with (their manifest's ``knn``), ``None`` (or ``"none"``) lifts it.
+    augment : int, default 1
+        Also decode under up to 8 symmetries of the unit square and keep the best
+        (:func:`~.decode.greedy`).
     polish : bool, default False
         Improve the decoded solution with comb's local search
         (:func:`hybridsolve.comb.improve`).
@@ -192,9 +197,14 @@ def bq(
         problem = get(instance)
     except UsageError as exc:
         raise ProblemError(str(exc)) from None
-    policy, _ = load_policy(problem.name if weights is None else weights, device=device,
-                            problem=problem.name)  # fmt: skip
-    answers, costs = decode(policy, [instance], beam=beam, knn=knn, device=device, batch=batch)
+    policy, entry = load_policy(problem.name if weights is None else weights, device=device,
+                                problem=problem.name)  # fmt: skip
+    if isinstance(knn, str):  # the command line's --option knn=auto / knn=none
+        if knn.lower() not in ("auto", "none"):
+            raise UsageError(f"knn must be a positive integer, 'auto' or 'none', got {knn!r}")
+        knn = entry["knn"] if knn.lower() == "auto" else None
+    answers, costs = decode(policy, [instance], beam=beam, knn=knn, augment=augment,
+                            device=device, batch=batch)  # fmt: skip
     answer = answers[0]
     tracker.record(float(costs[0]))
     remaining = tracker.remaining()

@@ -99,6 +99,10 @@ class TrainConfig:
     pair_bias : bool
         Let the problem's pair features (distances) bias attention; without it the model
         reads token features only (cheaper per step).
+    knn : int or None
+        Train on states restricted to the ``knn`` nearest candidates (the decoder's
+        ``knn``): far cheaper steps, and the same states at every instance size; the
+        manifest records it as the policy's default ``knn`` for decoding.
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     amp : bool
@@ -148,6 +152,7 @@ class TrainConfig:
     ff: int = 256
     dropout: float = 0.0
     pair_bias: bool = True
+    knn: int | None = None
     device: str = "auto"
     amp: bool = True
     checkpoint: str | None = None
@@ -180,7 +185,7 @@ class TrainConfig:
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise UsageError(f"TrainConfig: {field} must be a non-negative integer")
-        for field in ("max_steps", "label_iterations"):
+        for field in ("max_steps", "label_iterations", "knn"):
             value = getattr(self, field)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):  # fmt: skip
@@ -428,7 +433,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         autocast = (torch.autocast("cuda", dtype=torch.float16) if use_amp
                     else contextlib.nullcontext())  # fmt: skip
         with autocast:
-            loss = imitation_loss(model, problem, env, target)
+            loss = imitation_loss(model, problem, env, target, config.knn)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -452,7 +457,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
             epoch_losses = history["loss"][-per_epoch:]
             line = f"epoch {step // per_epoch}/{config.epochs}: loss {np.mean(epoch_losses):.4f}"
             if valid_set:
-                _, costs = greedy(model, valid_set, device=dev)
+                _, costs = greedy(model, valid_set, knn=config.knn, device=dev)
                 history["gap"].append(gap(problem, costs, reference))
                 line += (f", validation gap {100 * history['gap'][-1]:.2f}% (greedy vs "
                          f"{problem.label_method} labels)")  # fmt: skip
@@ -477,7 +482,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     output = config.output_path()
     entry = save(model.state_dict(), output, entry={
         "problem": config.problem, "model": model.config(), "train_sizes": [config.size],
-        "instances": config.instances, "labeller": config.labeller(),
+        "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
         "data_seed": config.data_seed, "train_command": config.command(),
         "validation_gap": history["gap"][-1] if history["gap"] else None,
         "device": _describe(dev), "epochs": config.epochs, "seconds": round(seconds, 3),

@@ -31,6 +31,7 @@ def _weights(tmp_path, problem: str) -> str:
         "train_sizes": [10],
         "instances": 0,
         "labeller": "test",
+        "knn": None,
         "data_seed": 1234,
         "train_command": "test",
         "validation_gap": 0.05,

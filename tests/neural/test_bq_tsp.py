@@ -31,6 +31,7 @@ from hybridsolve.neural.bq import (
     train,
 )
 from hybridsolve.neural.bq import labels as labels_module
+from hybridsolve.neural.bq.decode import dihedral
 from hybridsolve.neural.bq.train import build_parser, datasets
 
 TINY = {"dim": 16, "layers": 2, "heads": 2, "ff": 32}
@@ -56,6 +57,7 @@ def _entry(policy: BQPolicy) -> dict:
         "train_sizes": [10],
         "instances": 0,
         "labeller": "test",
+        "knn": None,
         "data_seed": 0,
         "train_command": "test",
         "validation_gap": None,
@@ -219,6 +221,31 @@ def test_beam_search_is_never_worse_than_greedy():
     assert beam_cost.sum() < greedy_cost.sum()  # and it does find something better
 
 
+def test_augmentation_decodes_symmetric_copies_and_keeps_the_best():
+    policy = _policy(seed=2)
+    instances = _instances([18] * 5, seed=11)
+    _, plain = greedy(policy, instances, device="cpu")
+    tours, augmented = greedy(policy, instances, augment=8, device="cpu", batch=7)
+    assert (augmented <= plain + 1e-9).all() and augmented.sum() < plain.sum()
+    for instance, tour, cost in zip(instances, tours, augmented):
+        assert _is_tour(tour, 18) and cost == pytest.approx(instance.tour_cost(tour))
+    # a symmetry of the square moves every point but keeps every distance
+    xy = instances[0].coords
+    for k in range(8):
+        moved = dihedral(xy, k)
+        assert (k == 0) == np.allclose(moved, xy)
+        assert np.allclose(np.linalg.norm(moved[1:] - moved[:-1], axis=1),
+                           np.linalg.norm(xy[1:] - xy[:-1], axis=1))  # fmt: skip
+    _, beamed = beam_search(policy, instances, width=3, augment=4, device="cpu")
+    _, beam_plain = beam_search(policy, instances, width=3, device="cpu")
+    assert (beamed <= beam_plain + 1e-9).all()
+    with pytest.raises(UsageError, match="augment takes 1 to 8"):
+        greedy(policy, instances, augment=9, device="cpu")
+    kp = BQPolicy(5, **TINY)
+    with pytest.raises(UsageError, match="augment needs coordinates; kp"):
+        greedy(kp, [comb.KP([1, 2], [1, 1], 1)], augment=2, device="cpu")
+
+
 def test_decoding_needs_coordinates_and_sane_options():
     policy = _policy()
     matrix_only = comb.TSP(distances=np.ones((4, 4)) - np.eye(4))
@@ -358,6 +385,44 @@ def test_solve_through_comb_with_saved_weights(weights_file):
     better = comb.solve(instance, "bq", weights=weights_file, beam=4, knn=8, polish=True)
     assert better.cost <= plain.cost + 1e-9 and len(better.trajectory) >= 1
     assert comb.solve(instance).method == "ils"  # registering 'bq' leaves the default alone
+
+
+def test_knn_auto_decodes_with_the_restriction_the_weights_were_trained_with(tmp_path):
+    policy = _policy(seed=4)
+    entry = save(policy.state_dict(), tmp_path / "k.pt", entry={**_entry(policy), "knn": 5})
+    register("k", entry, tmp_path)
+    instance = _instances([30], seed=12)[0]
+    restricted, _ = greedy(policy, [instance], knn=5, device="cpu")
+    full, _ = greedy(policy, [instance], device="cpu")
+    assert not np.array_equal(restricted[0], full[0])
+    auto = comb.solve(instance, "bq", weights=tmp_path / "k.pt", device="cpu")
+    assert np.array_equal(auto.tour, restricted[0])
+    lifted = comb.solve(instance, "bq", weights=tmp_path / "k.pt", knn="none", device="cpu")
+    assert np.array_equal(lifted.tour, full[0])
+    with pytest.raises(UsageError, match="knn must be a positive integer, 'auto' or 'none'"):
+        comb.solve(instance, "bq", weights=tmp_path / "k.pt", knn="near", device="cpu")
+
+
+def test_training_on_knn_states_leaves_out_rows_whose_expert_went_farther():
+    rng = np.random.default_rng(13)
+    coords = rng.random((8, 12, 2)).astype(np.float32)
+    tours = np.stack([rng.permutation(12) for _ in range(8)])  # random tours: far next nodes
+    env, target = TSP_PROBLEM.sample({"coords": coords}, {"tour": tours}, rng, CPU)
+    policy = _policy()
+    with pytest.raises(UsageError, match="expert action is not allowed"):
+        imitation_loss(policy, TSP_PROBLEM, env, torch.zeros_like(target))  # full states
+    state = TSP_PROBLEM.state(env, 4)
+    wanted = (target.gather(1, state.nodes.unsqueeze(-1)) & state.selectable).flatten(1)
+    kept = wanted.any(1)
+    assert 0 < int(kept.sum()) < 8
+    logits = policy(state).flatten(1)
+    by_hand = torch.logsumexp(logits, 1) - torch.logsumexp(
+        logits.masked_fill(~wanted, -torch.inf), 1
+    )
+    loss = imitation_loss(policy, TSP_PROBLEM, env, target, knn=4)
+    assert float(loss.detach()) == pytest.approx(float(by_hand[kept].mean().detach()), rel=1e-5)
+    with pytest.raises(UsageError, match="no expert action of this batch"):
+        imitation_loss(policy, TSP_PROBLEM, env, target & ~kept.view(-1, 1, 1), knn=4)
 
 
 def test_command_line_tsp_method_bq(weights_file, capsys):

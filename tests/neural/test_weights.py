@@ -30,6 +30,7 @@ def _entry(**changes) -> dict:
         "train_sizes": [20, 50],
         "instances": 0,
         "labeller": "test",
+        "knn": None,
         "data_seed": 1234,
         "train_command": "hybridsolve train tsp --sizes 20,50 --epochs 2",
         "validation_gap": 0.031,
