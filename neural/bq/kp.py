@@ -34,8 +34,8 @@ Expert selections are optimal, from comb's exact dynamic programming
 :func:`hybridsolve.datasets.routing.knapsack` makes with ``integer=True``). By tail
 recursion every item of an optimal selection ``S*`` not taken yet is an optimal next
 action, whatever subset of ``S*`` was taken before: :meth:`KPProblem.sample` takes a
-uniformly random subset (size uniform in ``[0, |S*| - 1]``, members uniform) as already
-taken and gives every remaining item of ``S*`` as target.
+subset of ``S*`` (size uniform in ``[0, |S*| - 1]``; its members uniform, or those of best
+value per weight) as already taken and gives every remaining item of ``S*`` as target.
 
 References
 ----------
@@ -240,11 +240,16 @@ class KPProblem(BQProblem):
         """One sub-problem per expert selection: a random part of it already taken.
 
         With ``S`` the expert's items of positive value that fit (all of an optimal
-        selection), ``k`` is uniform in ``[0, |S| - 1]`` and ``k`` random members of ``S``
-        are taken; the targets are the other members of ``S``. A row whose ``S`` is empty
-        (nothing fits: its construction is over before it starts) has nothing to imitate;
-        it is replaced by a copy of a random row of the batch that has one. The
-        environment keeps only the candidate items of each state.
+        selection), ``k`` is uniform in ``[0, |S| - 1]`` and ``k`` members of ``S`` are
+        taken; the targets are the other members of ``S``. Half of the rows take ``k``
+        random members, the other half the ``k`` members of best value per weight: a
+        policy takes the obvious items first, so the states it meets late in a
+        construction keep only the marginal items of ``S``, which uniform subsets rarely
+        leave (measured: trained on uniform subsets alone, the greedy policy left ``S`` in
+        29 of 32 validation instances of KP100, mostly for a heavy high-value item). A row
+        whose ``S`` is empty (nothing fits: its construction is over before it starts) has
+        nothing to imitate; it is replaced by a copy of a random row of the batch that has
+        one. The environment keeps only the candidate items of each state.
 
         Raises
         ------
@@ -264,8 +269,11 @@ class KPProblem(BQProblem):
         rows[empty] = rng.choice(usable, size=int(empty.sum()))
         taken = np.zeros(wanted.shape, dtype=bool)
         target = np.zeros(wanted.shape, dtype=bool)
+        ratio = data["values"] / np.maximum(data["weights"], 1e-300)
         for b, row in enumerate(rows):
             members = rng.permutation(np.flatnonzero(wanted[row]))
+            if rng.random() < 0.5:  # the order a value-per-weight policy takes them in
+                members = members[np.argsort(-ratio[row, members], kind="stable")]
             k = int(rng.integers(0, members.size))
             taken[b, members[:k]] = True
             target[b, members[k:]] = True
