@@ -32,7 +32,8 @@ Expert solutions come from PyVRP (:func:`pyvrp_routes`; Wouda, Lan and Kool 2024
 integer distances: the instance's own for ``"nint"`` rounding or an integral matrix,
 Euclidean distances of the unit-square coordinates scaled by :data:`SCALE` otherwise. A
 sub-problem is cut from an expert solution whose routes are put in a random order, each
-in a random direction (all these are the same solution for symmetric distances); where
+in a random direction, or chained by proximity (:func:`augment`; all these are the same
+solution for symmetric distances); where
 the expert opens a new route, the first and the last customer of every route not yet
 started are equally correct next customers (the paper's multi-target case), with action 0
 from the depot and action 1 elsewhere.
@@ -172,10 +173,38 @@ def pyvrp_routes(
     return [route for route in routes if route.size]
 
 
+def _chained(routes: list[np.ndarray], coords: np.ndarray, rng: np.random.Generator) -> list[
+    np.ndarray
+]:  # fmt: skip
+    """The routes from a random first one, each next the one with an end nearest to the last
+    customer served, entered at that end."""
+    left = list(range(len(routes)))
+    first = left.pop(int(rng.integers(len(left))))
+    chain = [routes[first][::-1] if rng.random() < 0.5 else routes[first]]
+    while left:
+        here = coords[chain[-1][-1]]
+        ends = np.array([[routes[r][0], routes[r][-1]] for r in left])
+        gaps = ((coords[ends] - here) ** 2).sum(axis=-1)
+        k, end = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+        route = routes[left.pop(int(k))]
+        chain.append(route[::-1] if end == 1 else route)
+    return chain
+
+
 def augment(
-    sequence: np.ndarray, starts: np.ndarray, rng: np.random.Generator
+    sequence: np.ndarray,
+    starts: np.ndarray,
+    rng: np.random.Generator,
+    coords: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every expert solution with its routes in a random order, each in a random direction.
+    """Every expert solution with its routes re-ordered and re-directed.
+
+    Without ``coords`` the routes go in a random order, each in a random direction. With
+    ``coords``, half of the rows chain them instead: a random first route, then always the
+    route with an end nearest to the last customer served, entered at that end. A policy
+    that opens its next route near where the last one ended meets the states of such
+    chains, which random orders (scattered remaining routes) rarely give; the other half
+    keeps every order in the training states.
 
     Parameters
     ----------
@@ -185,6 +214,8 @@ def augment(
         ``[B, n]`` bool: the customer opens a route.
     rng : numpy.random.Generator
         Draws, row by row, a permutation of the routes, then a direction per route.
+    coords : numpy.ndarray, optional
+        ``[B, N, 2]`` node coordinates, for the chained orders.
 
     Returns
     -------
@@ -196,11 +227,14 @@ def augment(
     for b in range(sequence.shape[0]):
         cuts = np.flatnonzero(starts[b])
         routes = np.split(sequence[b], cuts[1:])
-        order = rng.permutation(len(routes))
-        flip = rng.random(len(routes)) < 0.5
+        if coords is not None and rng.random() < 0.5:
+            ordered = _chained(routes, coords[b], rng)
+        else:
+            order = rng.permutation(len(routes))
+            flip = rng.random(len(routes)) < 0.5
+            ordered = [routes[r][::-1] if flip[r] else routes[r] for r in order]
         place = 0
-        for r in order:
-            route = routes[r][::-1] if flip[r] else routes[r]
+        for route in ordered:
             out_sequence[b, place : place + route.size] = route
             out_starts[b, place] = True
             place += route.size
@@ -429,7 +463,7 @@ class CVRPProblem(BQProblem):
     ) -> tuple[Env, torch.Tensor]:
         """One sub-problem per expert solution, after the first ``j`` customers.
 
-        The routes are put in a random order and direction (:func:`augment`, which draws
+        The routes are re-ordered and re-directed (:func:`augment`, which draws
         from ``rng`` first), then ``j`` is drawn uniformly from ``[0, n - 1]`` once for the
         batch, so every sub-problem has the same number of tokens. The environment holds
         the depot (node 0), the current customer (node 1, when ``j > 0``) and the
@@ -447,7 +481,7 @@ class CVRPProblem(BQProblem):
         batch, n = experts["sequence"].shape
         if n < 1:
             raise UsageError("sub-problems need instances with at least one customer")
-        sequence, starts = augment(experts["sequence"], experts["starts"], rng)
+        sequence, starts = augment(experts["sequence"], experts["starts"], rng, data["coords"])
         j = int(rng.integers(0, n)) if position is None else int(position)
         if not 0 <= j < n:
             raise UsageError(f"position must be in [0, {n - 1}], got {position!r}")

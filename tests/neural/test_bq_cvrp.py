@@ -264,6 +264,29 @@ def _replay(instances, sequence, starts, j):
     return env
 
 
+def test_chained_route_orders_enter_the_nearest_route_end_next():
+    instances = _instances([14] * 4, seed=9)
+    _, experts = _experts(instances)
+    coords = _data(instances)["coords"]
+    rng = np.random.default_rng(3)
+    chained = 0
+    for _ in range(12):
+        sequence, starts = augment(experts["sequence"], experts["starts"], rng, coords)
+        for b in range(4):
+            routes = np.split(sequence[b], np.flatnonzero(starts[b])[1:])
+            expert = np.split(experts["sequence"][b], np.flatnonzero(experts["starts"][b])[1:])
+            assert sorted(map(sorted, (r.tolist() for r in routes))) == sorted(
+                map(sorted, (r.tolist() for r in expert)))  # fmt: skip
+            nearest = all(
+                np.sum((coords[b, nxt[0]] - coords[b, prev[-1]]) ** 2)
+                <= min(np.sum((coords[b, r[[0, -1]]] - coords[b, prev[-1]]) ** 2, axis=1).min()
+                       for r in routes[k + 1 :]) + 1e-12
+                for k, (prev, nxt) in enumerate(zip(routes, routes[1:]))
+            )  # fmt: skip
+            chained += nearest
+    assert 12 <= chained < 48  # about half the rows are chained; random orders rarely are
+
+
 def test_sub_problems_match_the_states_of_step_and_their_targets_are_allowed():
     instances = _instances([9] * 5, seed=5)
     _, experts = _experts(instances)
@@ -271,7 +294,7 @@ def test_sub_problems_match_the_states_of_step_and_their_targets_are_allowed():
     for j in range(9):
         env, target = P.sample(data, experts, np.random.default_rng(j), "cpu", position=j)
         sequence, starts = augment(experts["sequence"], experts["starts"],
-                                   np.random.default_rng(j))  # fmt: skip
+                                   np.random.default_rng(j), data["coords"])  # fmt: skip
         assert sorted(sequence[0].tolist()) == list(range(1, 10))
         full = _replay(instances, sequence, starts, j)
         mine, theirs = P.state(env), P.state(full)
@@ -302,8 +325,9 @@ def test_following_any_expert_target_through_step_reproduces_the_expert_cost():
     instances = _instances([11] * 6, seed=6)
     routes, experts = _experts(instances)
     rng = np.random.default_rng(7)
-    for start in (0, 4):
-        sequence, starts = augment(experts["sequence"], experts["starts"], rng)
+    coords = _data(instances)["coords"]
+    for start, chained in ((0, None), (4, None), (0, coords), (4, coords)):
+        sequence, starts = augment(experts["sequence"], experts["starts"], rng, chained)
         env = _replay(instances, sequence, starts, start)
         while not bool(P.finished(env).all()):
             state = P.state(env)
