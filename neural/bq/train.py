@@ -117,7 +117,10 @@ class TrainConfig:
     max_steps : int or None
         Stop this chunk once the run reaches this step (same as ``max_seconds``).
     validation : int
-        Held-out instances decoded greedily after every epoch (``0``: none).
+        Held-out instances decoded greedily after every ``validate_every`` epochs (``0``:
+        none).
+    validate_every : int
+        Epochs between validations (many small epochs: validate less often).
     seed : int
         Seed of the model's initialisation and of the sub-path sampling.
     label_time, label_iterations : float or None, int or None
@@ -160,6 +163,7 @@ class TrainConfig:
     max_seconds: float | None = None
     max_steps: int | None = None
     validation: int = 128
+    validate_every: int = 1
     seed: int = 0
     label_time: float | None = None
     label_iterations: int | None = None
@@ -175,7 +179,8 @@ class TrainConfig:
             raise UsageError(f"TrainConfig: problem {self.problem!r} is not one of "
                              f"{', '.join(PROBLEMS)}")  # fmt: skip
         for field in ("size", "instances", "epochs", "batch_size", "checkpoint_every",
-                      "label_workers", "dim", "layers", "heads", "ff"):  # fmt: skip
+                      "label_workers", "dim", "layers", "heads", "ff",
+                      "validate_every"):  # fmt: skip
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UsageError(f"TrainConfig: {field} must be a positive integer, got {value!r}")
@@ -241,7 +246,7 @@ class TrainConfig:
 #: Fields that may change between the chunks of one resumed run.
 _RESUMABLE = frozenset({"device", "amp", "checkpoint", "checkpoint_every", "max_seconds",
                         "max_steps", "label_workers", "label_cache", "output", "name",
-                        "progress"})  # fmt: skip
+                        "progress", "validate_every"})  # fmt: skip
 
 
 def _settings(config: TrainConfig) -> dict[str, Any]:
@@ -456,7 +461,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         if step % per_epoch == 0:
             epoch_losses = history["loss"][-per_epoch:]
             line = f"epoch {step // per_epoch}/{config.epochs}: loss {np.mean(epoch_losses):.4f}"
-            if valid_set:
+            if valid_set and (step // per_epoch % config.validate_every == 0 or step == total):
                 _, costs = greedy(model, valid_set, knn=config.knn, device=dev)
                 history["gap"].append(gap(problem, costs, reference))
                 line += (f", validation gap {100 * history['gap'][-1]:.2f}% (greedy vs "
