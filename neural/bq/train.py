@@ -289,7 +289,8 @@ def gap(problem: BQProblem, costs: np.ndarray, reference: np.ndarray) -> float:
 def _describe(dev: torch.device) -> str:
     if dev.type == "cuda":
         return f"{dev} ({torch.cuda.get_device_name(dev)})"
-    return f"{dev} ({torch.get_num_threads()} threads, {os.cpu_count()} cores)"
+    threads = torch.get_num_threads()
+    return f"{dev} ({threads} thread{'s' * (threads != 1)}, {os.cpu_count()} cores)"
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ def test_train_bq_writes_registered_weights_that_comb_solve_loads(tmp_path, caps
     assert entry["problem"] == "kp" and entry["train_sizes"] == [12] and entry["epochs"] == 2
     assert entry["instances"] == 32 and entry["labeller"] == "dp, its default budget, seed=0"
     assert entry["train_command"].startswith("hybridsolve train bq --problem kp")
-    assert "--problem kp" in entry["train_command"] and entry["device"].startswith("cpu (1 threads")
+    assert "--problem kp" in entry["train_command"] and entry["device"].startswith("cpu (1 thread,")
     assert json.loads((out.parent / "manifest.json").read_text())["bq-kp12"]["file"] == out.name
     instance = knapsack(np.random.default_rng(3), 12)
     solution = comb.solve(instance, "bq", weights=str(out), device="cpu")
