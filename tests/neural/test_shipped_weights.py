@@ -1,0 +1,55 @@
+"""The BQ-NCO weights shipped inside the package: complete manifests, and better than the
+simple constructions they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybridsolve import comb
+from hybridsolve.datasets.routing import cvrp, knapsack, tsp_uniform
+from hybridsolve.neural import manifest
+from hybridsolve.neural.bq import load_policy
+
+SHIPPED = ("tsp", "cvrp", "kp")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_policy_records_how_it_was_trained_and_loads(name):
+    entry = manifest()[name]
+    assert entry["problem"] == name and entry["train_sizes"] == [100]
+    assert entry["instances"] > 0 and entry["epochs"] > 0 and entry["seconds"] > 0
+    assert entry["train_command"].startswith(("hybridsolve train bq", "python -m hybridsolve"))
+    assert f"--problem {name}" in entry["train_command"] or name == "tsp"
+    assert entry["device"].startswith(("cpu", "cuda")) and entry["labeller"]
+    assert entry["validation_gap"] is not None
+    policy, loaded = load_policy(name, device="cpu")  # checksum and shapes checked
+    assert loaded["sha256"] == entry["sha256"] and not policy.training
+
+
+def test_the_shipped_tsp_policy_beats_nearest_neighbour_on_tsp20():
+    rng = np.random.default_rng(20)
+    instances = [tsp_uniform(rng, 20) for _ in range(8)]
+    bq = [comb.solve(instance, "bq", device="cpu") for instance in instances]
+    nn = [comb.solve(instance, "nearest_neighbour").cost for instance in instances]
+    for instance, solution in zip(instances, bq):
+        instance.check_tour(solution.tour)
+    assert np.mean([s.cost for s in bq]) < np.mean(nn)
+
+
+def test_the_shipped_cvrp_policy_beats_the_sweep_construction():
+    rng = np.random.default_rng(21)
+    instances = [cvrp(rng, 50) for _ in range(4)]
+    bq = [comb.solve(instance, "bq", device="cpu") for instance in instances]
+    sweep = [comb.solve(instance, "sweep").cost for instance in instances]
+    for instance, solution in zip(instances, bq):
+        instance.check_routes(solution.routes)
+    assert np.mean([s.cost for s in bq]) < np.mean(sweep)
+
+
+def test_the_shipped_kp_policy_is_within_two_percent_of_the_optimum():
+    rng = np.random.default_rng(22)
+    instances = [knapsack(rng, 100) for _ in range(8)]
+    bq = np.array([comb.solve(instance, "bq", device="cpu").cost for instance in instances])
+    best = np.array([comb.solve(instance, "dp").cost for instance in instances])
+    assert (bq <= best + 1e-9).all() and (bq >= 0.98 * best).all()
