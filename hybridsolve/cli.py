@@ -510,15 +510,17 @@ def _cmd_route(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from hybridsolve.mip.errors import HybridsolveError
-
     if argv[:2] == ["train", "bq"]:  # the trainer parses its own options
+        from hybridsolve.mip.errors import HybridsolveError
+
         try:
             return _cmd_train(argv[2:])
         except HybridsolveError as exc:
             print(f"hybridsolve: error: {exc}", file=sys.stderr)
             return exc.exit_code
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # --help exits here, before any heavy import
+    from hybridsolve.mip.errors import HybridsolveError
+
     try:
         commands = {
             "solve": _cmd_solve,

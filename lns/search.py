@@ -71,7 +71,9 @@ class Settings:
         run is that search, and resuming it for one iteration's time is one more bandit
         arm (``tree``), so the bandit can fall back on plain SCIP where the neighbourhoods
         do not pay. A resumed search that proves optimality ends the run as ``optimal``.
-        Without it the initial run uses the sub-MIP model and its settings.
+        Without it the initial run uses the sub-MIP model and its settings. The tree's
+        turns follow measured seconds, so only a run without it (and with node limits
+        instead of time limits) repeats exactly under a seed.
     native : dict
         Backend parameters for every sub-MIP, passed through.
     """

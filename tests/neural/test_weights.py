@@ -64,10 +64,13 @@ def registry(tmp_path):
     return tmp_path, entry
 
 
-def test_the_shipped_registry_is_empty_and_loads():
-    assert (weights.DIRECTORY / "manifest.json").is_file()
-    assert manifest() == {}
-    assert available() == [] and available("tsp") == []
+def test_the_shipped_registry_loads_and_lists_its_files():
+    entries = manifest()
+    assert sorted(entries) == available() == ["cvrp", "kp", "tsp"]
+    assert available("tsp") == ["tsp"] and available("op") == []
+    for entry in entries.values():
+        data = (weights.DIRECTORY / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
 
 
 def test_save_completes_the_entry(tmp_path):
@@ -122,11 +125,19 @@ def test_load_by_registry_name(registry, monkeypatch):
     assert _one_line(info) == "unknown weights 'tsp-50'; available: tsp-4"
 
 
-def test_unknown_name_in_the_empty_shipped_registry():
+def test_unknown_name_lists_the_shipped_weights():
     with pytest.raises(WeightsError) as info:
         load("tsp-50")
-    assert _one_line(info) == "unknown weights 'tsp-50'; available: none are shipped yet"
+    assert _one_line(info) == "unknown weights 'tsp-50'; available: cvrp, kp, tsp"
     assert isinstance(info.value, InputError) and info.value.exit_code == 3
+
+
+def test_unknown_name_in_an_empty_registry(tmp_path, monkeypatch):
+    (tmp_path / "manifest.json").write_text("{}")
+    monkeypatch.setattr(weights, "DIRECTORY", tmp_path)
+    with pytest.raises(WeightsError) as info:
+        load("tsp")
+    assert _one_line(info) == "unknown weights 'tsp'; available: none are shipped yet"
 
 
 def test_a_file_without_manifest_has_an_empty_entry(tmp_path):
