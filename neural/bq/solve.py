@@ -93,8 +93,9 @@ def load_policy(
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     file, entry = _entry(weights)
     if entry is None:
-        if not (isinstance(weights, os.PathLike) or str(weights).endswith(".pt")):
-            load(weights)  # raises the registry's "unknown weights ..., available: ..."
+        named = not (isinstance(weights, os.PathLike) or str(weights).endswith(".pt"))
+        if named or not os.path.exists(file):
+            load(weights)  # raises "unknown weights ..., available: ..." or "does not exist"
         raise WeightsError(
             f"{file}: no {MANIFEST} entry beside it describes this file, so the model's "
             "hyper-parameters are unknown; register it with hybridsolve.neural.weights.register"

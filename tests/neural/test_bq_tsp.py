@@ -476,6 +476,8 @@ def test_unknown_and_unregistered_weights(tmp_path):
     torch.save(policy.state_dict(), tmp_path / "loose.pt")
     with pytest.raises(WeightsError, match="no manifest.json entry"):
         load_policy(tmp_path / "loose.pt")
+    with pytest.raises(WeightsError, match="absent.pt does not exist"):
+        load_policy(tmp_path / "absent.pt")
 
 
 def test_a_corrupt_weights_file_is_reported(weights_file):
