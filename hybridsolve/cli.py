@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 __all__ = ["main"]
@@ -510,19 +510,13 @@ def _cmd_route(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    command: Callable[[Any], int]
+    args: Any  # the trainer's argv, or the parsed namespace
     if argv[:2] == ["train", "bq"]:  # the trainer parses its own options
-        from hybridsolve.mip.errors import HybridsolveError
-
-        try:
-            return _cmd_train(argv[2:])
-        except HybridsolveError as exc:
-            print(f"hybridsolve: error: {exc}", file=sys.stderr)
-            return exc.exit_code
-    args = _parser().parse_args(argv)  # --help exits here, before any heavy import
-    from hybridsolve.mip.errors import HybridsolveError
-
-    try:
-        commands = {
+        command, args = _cmd_train, argv[2:]
+    else:
+        args = _parser().parse_args(argv)  # --help exits here, before any heavy import
+        command = {
             "solve": _cmd_solve,
             "check": _cmd_check,
             "generate": _cmd_generate,
@@ -530,8 +524,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _cmd_report,
             "tsp": _cmd_route,
             "cvrp": _cmd_route,
-        }
-        return commands[args.command](args)
+        }[args.command]
+    from hybridsolve.mip.errors import HybridsolveError
+
+    try:
+        return command(args)
     except HybridsolveError as exc:
         print(f"hybridsolve: error: {exc}", file=sys.stderr)
         return exc.exit_code

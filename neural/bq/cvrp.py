@@ -173,9 +173,9 @@ def pyvrp_routes(
     return [route for route in routes if route.size]
 
 
-def _chained(routes: list[np.ndarray], coords: np.ndarray, rng: np.random.Generator) -> list[
-    np.ndarray
-]:  # fmt: skip
+def _chained(
+    routes: list[np.ndarray], coords: np.ndarray, rng: np.random.Generator
+) -> list[np.ndarray]:
     """The routes from a random first one, each next the one with an end nearest to the last
     customer served, entered at that end."""
     left = list(range(len(routes)))

@@ -184,9 +184,10 @@ def _decode(
         arrays = problem.arrays(instance)  # validates before any model call
         if augment > 1 and "coords" not in arrays:
             raise UsageError(f"augment needs coordinates; {problem.name} instances have none")
+        group = groups.setdefault(problem.size(instance), [])
         for k in range(augment):
             transformed = arrays if k == 0 else {**arrays, "coords": dihedral(arrays["coords"], k)}
-            groups.setdefault(problem.size(instance), []).append(len(jobs))
+            group.append(len(jobs))
             jobs.append((index, transformed))
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     model.to(dev)

@@ -27,24 +27,24 @@ def test_every_shipped_policy_records_how_it_was_trained_and_loads(name):
     assert loaded["sha256"] == entry["sha256"] and not policy.training
 
 
-def test_the_shipped_tsp_policy_beats_nearest_neighbour_on_tsp20():
-    rng = np.random.default_rng(20)
-    instances = [tsp_uniform(rng, 20) for _ in range(8)]
+@pytest.mark.parametrize(
+    "make, size, count, seed, baseline, check",
+    [
+        (tsp_uniform, 20, 8, 20, "nearest_neighbour", lambda i, s: i.check_tour(s.tour)),
+        (cvrp, 50, 4, 21, "sweep", lambda i, s: i.check_routes(s.routes)),
+    ],
+    ids=["tsp20-nearest-neighbour", "cvrp50-sweep"],
+)
+def test_the_shipped_routing_policies_beat_a_simple_construction(
+    make, size, count, seed, baseline, check
+):
+    rng = np.random.default_rng(seed)
+    instances = [make(rng, size) for _ in range(count)]
     bq = [comb.solve(instance, "bq", device="cpu") for instance in instances]
-    nn = [comb.solve(instance, "nearest_neighbour").cost for instance in instances]
+    simple = [comb.solve(instance, baseline).cost for instance in instances]
     for instance, solution in zip(instances, bq):
-        instance.check_tour(solution.tour)
-    assert np.mean([s.cost for s in bq]) < np.mean(nn)
-
-
-def test_the_shipped_cvrp_policy_beats_the_sweep_construction():
-    rng = np.random.default_rng(21)
-    instances = [cvrp(rng, 50) for _ in range(4)]
-    bq = [comb.solve(instance, "bq", device="cpu") for instance in instances]
-    sweep = [comb.solve(instance, "sweep").cost for instance in instances]
-    for instance, solution in zip(instances, bq):
-        instance.check_routes(solution.routes)
-    assert np.mean([s.cost for s in bq]) < np.mean(sweep)
+        check(instance, solution)
+    assert np.mean([s.cost for s in bq]) < np.mean(simple)
 
 
 def test_the_shipped_kp_policy_is_within_two_percent_of_the_optimum():
