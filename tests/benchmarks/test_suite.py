@@ -30,3 +30,11 @@ def test_smoke_suite_runs_reports_and_prints_the_headline(tmp_path, capsys):
     assert (out / "report.md").stat().st_size > 0 and (out / "profile.png").stat().st_size > 0
     assert main(["smoke", "--db", str(db), "--out", str(out), "--n", "1"]) == 0  # all stored
     assert "0/0 done" in capsys.readouterr().err
+
+
+def test_an_unusable_database_is_one_line_and_exit_code_3(tmp_path, capsys):
+    db = tmp_path / "missing-folder" / "r.sqlite"
+    assert main(["smoke", "--db", str(db), "--out", str(tmp_path / "rep"), "--n", "1"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert err.endswith(f"{db}: not a usable results database (unable to open database file)")
