@@ -3,6 +3,14 @@
 A :class:`Tracker` holds the wall clock of one run: its start, its deadline, the
 trajectory of improvements ``(seconds, cost)`` and the optional progress callback that the
 command line uses to print one line per improvement.
+
+Every method of :func:`hybridsolve.comb.solve` has the signature
+``method(instance, *, tracker, seed=0, **options)`` and returns its best solution as
+``int64`` arrays; the tracker carries the time limit and receives each improvement. The
+searches that run until a limit take ``iterations``: without a time limit they stop after
+that many rounds (a default when omitted, :func:`iteration_budget`), so a run is
+reproducible from its seed; with a time limit and no ``iterations`` they run until the
+limit, in chunks of rounds timed by :func:`run_chunks`.
 """
 
 from __future__ import annotations
@@ -10,7 +18,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-__all__ = ["Progress", "Tracker"]
+import numpy as np
+
+from hybridsolve.mip.errors import UsageError
+
+__all__ = ["EPS", "Progress", "Tracker", "iteration_budget", "run_chunks"]
+
+#: Relative slack below which a change in a floating-point cost is not an improvement.
+#: Numba kernels read it as a compile-time constant: their cached machine code does not
+#: see a change here until their own module changes (or the cache is cleared).
+EPS = 1e-9
 
 #: ``progress(seconds, cost)``, called on every improvement a search records.
 Progress = Callable[[float, float], None]
@@ -69,3 +86,48 @@ class Tracker:
         if self.progress is not None:
             self.progress(t, float(cost))
         return True
+
+
+def iteration_budget(value: int | None, tracker: Tracker, default: int) -> int | None:
+    """The number of rounds to run: ``value``, else ``default`` without a time limit.
+
+    ``None`` means rounds until the tracker's deadline.
+
+    Raises
+    ------
+    UsageError
+        When ``value`` is not a non-negative integer.
+    """
+    if value is None:
+        return default if tracker.time_limit is None else None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise UsageError(f"iterations must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise UsageError(f"iterations must be a non-negative integer, got {value}")
+    return int(value)
+
+
+def run_chunks(
+    step: Callable[[int], float],
+    iterations: int | None,
+    tracker: Tracker,
+    optimal: Callable[[], bool] | None = None,
+) -> None:
+    """Call ``step(k)`` (``k`` rounds, returning the best cost) until a limit is reached.
+
+    Chunks grow or shrink so that each takes about 50 ms (less near the deadline); the
+    best cost after every chunk goes to the tracker. The run also ends after ``iterations``
+    rounds in all (``None``: no such limit) and as soon as ``optimal()`` says that the best
+    solution cannot be beaten.
+    """
+    done, chunk = 0, 1
+    while (iterations is None or done < iterations) and not tracker.expired():
+        k = chunk if iterations is None else min(chunk, iterations - done)
+        began = time.perf_counter()
+        tracker.record(step(k))
+        if optimal is not None and optimal():
+            return
+        done += k
+        per_round = max(time.perf_counter() - began, 1e-7) / k
+        target = min(0.05, max(tracker.remaining(), 0.0) / 2.0 + 1e-3)
+        chunk = int(min(max(target / per_round, 1), 2 * k, 1 << 20))

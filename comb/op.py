@@ -1,15 +1,15 @@
-"""Numba kernels for the orienteering problem (OP).
+"""Orienteering problem (OP) heuristics: greedy insertion, local search and iterated local search.
+
+The methods are :func:`op_greedy`, :func:`op_ils` and, from a given tour (for
+:func:`hybridsolve.comb.improve`), :func:`op_improve`; they run on the Numba kernels below.
 
 A tour is held as an ``int64`` array ``tour`` whose first ``size`` entries list the visited
 nodes in order; the depot (node 0) closes the walk at both ends and is never stored. Nodes
 in ``candidates`` (positive prize, reachable from the depot and back within the limit) are
 the only ones ever inserted; ``visited[v]`` is 1 for the stored nodes, 2 for nodes blocked
-from insertion for the moment, and 0 otherwise. Costs
-come from a full distance matrix (:meth:`hybridsolve.comb.OP.distance_matrix`).
-
-The Python entry points, with their options and references, are
-:func:`hybridsolve.comb.small.op_greedy`, :func:`hybridsolve.comb.small.op_ils` and
-:func:`hybridsolve.comb.small.op_improve`.
+from insertion for the moment, and 0 otherwise. Costs come from a full distance matrix
+(:meth:`hybridsolve.comb.OP.distance_matrix`); the instance type :class:`~hybridsolve.comb.OP`
+lives in :mod:`hybridsolve.comb.routing` with the other routing problems.
 """
 
 from __future__ import annotations
@@ -17,13 +17,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._random import rand_below
+from ._random import new_state, rand_below
+from ._search import Tracker, iteration_budget, run_chunks
+from .routing import OP
 
 __all__ = [
+    "DEFAULT_ITERATIONS",
     "greedy_insertion",
     "ils_iterations",
     "local_search",
     "local_search_round",
+    "op_greedy",
+    "op_improve",
+    "op_ils",
     "tour_length",
     "tour_prize",
 ]
@@ -359,3 +365,157 @@ def ils_iterations(
         else:
             ints[2] = 1 if strength >= size else strength + 1
     return best_prize
+
+
+# ------------------------------------------------------------------ methods
+
+#: Rounds of :func:`op_ils` without a time limit and without ``iterations``.
+DEFAULT_ITERATIONS = 1000
+
+
+def _op_arrays(instance: OP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(distances, prizes, candidates)``: candidates have a prize and fit on their own."""
+    dist = np.ascontiguousarray(instance.distance_matrix(), dtype=np.float64)
+    prizes = np.ascontiguousarray(instance.prizes, dtype=np.float64)
+    fits = dist[0] + dist[:, 0] <= instance.max_length
+    candidates = np.flatnonzero((prizes > 0) & fits)
+    return dist, prizes, candidates[candidates > 0].astype(np.int64)
+
+
+def _op_greedy(instance: OP, dist, prizes, candidates) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(tour, visited, size)`` of the greedy insertion from the empty tour."""
+    tour = np.zeros(instance.num_nodes, dtype=np.int64)
+    visited = np.zeros(instance.num_nodes, dtype=np.int64)
+    limit = instance.max_length
+    size = greedy_insertion(tour, 0, visited, candidates, dist, prizes, limit)
+    return tour, visited, size
+
+
+def op_greedy(instance: OP, *, tracker: Tracker, seed: int = 0) -> np.ndarray:
+    """Greedy insertion by prize per added length.
+
+    From the empty tour, repeatedly insert, at its cheapest place, the unvisited node with
+    the largest ratio of prize to added length among those that keep the tour within the
+    length limit (the ratio rule of Tsiligirides's deterministic heuristic, with cheapest
+    insertion instead of appending).
+
+    Parameters
+    ----------
+    instance : OP
+        The instance.
+    tracker : Tracker
+        Receives the collected prize.
+    seed : int
+        Unused (ties go to the lowest node index).
+
+    Returns
+    -------
+    numpy.ndarray
+        The tour: visited nodes in order, without the depot.
+
+    References
+    ----------
+    T. Tsiligirides, "Heuristic methods applied to orienteering", Journal of the
+    Operational Research Society 35 (1984), 797-809.
+    """
+    tour, _, size = _op_greedy(instance, *_op_arrays(instance))
+    tracker.record(instance.tour_prize(tour[:size]))
+    return tour[:size].copy()
+
+
+def op_ils(
+    instance: OP, *, tracker: Tracker, seed: int = 0, iterations: int | None = None
+) -> np.ndarray:
+    """Greedy insertion, then an iterated local search.
+
+    The local search repeats, until none applies: 2-opt to shorten the tour; greedy
+    insertion of unvisited nodes that fit; drop/add exchanges (one visited node out, one
+    unvisited node in at its cheapest place) that raise the prize, or keep it and shorten
+    the tour. Each round of the iterated search shakes the current tour by removing a run
+    of consecutive visits from a random position, whose length starts at one, grows by one
+    after every round without a new best and returns to one after a new best or past the
+    tour size (the shake step of Vansteenwegen et al.). The local search repairs the tour
+    first without the removed nodes, then with them, and the result replaces the current
+    tour when its prize is not smaller. Stops early once every node that fits is on the
+    tour.
+
+    Parameters
+    ----------
+    instance : OP
+        The instance.
+    tracker : Tracker
+        Clock, deadline and trajectory.
+    seed : int
+        Seed of the shakes.
+    iterations : int, optional
+        Rounds to run; by default 1000 without a time limit, unbounded with one.
+
+    Returns
+    -------
+    numpy.ndarray
+        The best tour found, without the depot.
+
+    References
+    ----------
+    T. Tsiligirides, "Heuristic methods applied to orienteering", Journal of the
+    Operational Research Society 35 (1984), 797-809.
+    P. Vansteenwegen, W. Souffriau, G. Vanden Berghe and D. Van Oudheusden, "Iterated
+    local search for the team orienteering problem with time windows", Computers &
+    Operations Research 36 (2009), 3281-3290.
+    """
+    rounds = iteration_budget(iterations, tracker, DEFAULT_ITERATIONS)
+    dist, prizes, candidates = _op_arrays(instance)
+    current, visited, size = _op_greedy(instance, dist, prizes, candidates)
+    tracker.record(instance.tour_prize(current[:size]))
+    limit = instance.max_length
+    size = local_search(current, size, visited, candidates, dist, prizes, limit)
+    tracker.record(instance.tour_prize(current[:size]))
+    best = current.copy()
+    ints = np.array([size, size, 1], dtype=np.int64)
+    if 0 < size < candidates.size:
+        state = new_state(seed)
+
+        def step(k: int) -> float:
+            ils_iterations(current, best, ints, candidates, dist, prizes, limit, state, k)
+            return instance.tour_prize(best[: ints[1]])
+
+        run_chunks(step, rounds, tracker, lambda: ints[1] == candidates.size)
+    return best[: ints[1]].copy()
+
+
+def op_improve(instance: OP, tour: np.ndarray, *, tracker: Tracker, seed: int = 0) -> np.ndarray:
+    """The local search of :func:`op_ils` from a given tour.
+
+    Rounds of 2-opt, greedy insertion of unvisited nodes that fit and drop/add exchanges
+    (:func:`hybridsolve.comb.op.local_search_round`) until a round changes nothing or the
+    tracker's deadline passes (checked between rounds).
+
+    Parameters
+    ----------
+    instance : OP
+        The instance.
+    tour : numpy.ndarray
+        The starting tour without the depot (already checked).
+    tracker : Tracker
+        Clock and deadline.
+    seed : int
+        Unused (the search is deterministic).
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved tour, without the depot.
+    """
+    dist, prizes, candidates = _op_arrays(instance)
+    work = np.zeros(instance.num_nodes, dtype=np.int64)
+    work[: tour.size] = tour
+    visited = np.zeros(instance.num_nodes, dtype=np.int64)
+    visited[tour] = 1
+    size = tour.size
+    while not tracker.expired():
+        size, changed = local_search_round(
+            work, size, visited, candidates, dist, prizes, instance.max_length
+        )
+        if not changed:
+            break
+    return work[:size].copy()

@@ -23,7 +23,7 @@ import numpy as np
 
 from hybridsolve.mip.errors import ProblemError, SolverError, UsageError
 
-from . import cvrp, small, tsp
+from . import cvrp, graphs, knapsack, op, scheduling, tsp
 from ._search import Progress, Tracker
 from .graphs import MIS
 from .knapsack import KP
@@ -38,8 +38,9 @@ __all__ = ["PLUGINS", "Solution", "improve", "methods", "register_method", "solv
 PLUGINS = "hybridsolve.comb_methods"
 _plugins: list[str] = []  # the entry points loaded so far
 
-#: Methods by instance type; the last one listed is the default. comb/small.py's table of
-#: KP, MIS, SMTT and OP methods is merged in here.
+#: Methods by instance type, each from the module of its problem (:mod:`.tsp`, :mod:`.cvrp`,
+#: :mod:`.op`, :mod:`.knapsack`, :mod:`.graphs`, :mod:`.scheduling`); the last one listed is
+#: the default.
 _METHODS: dict[type, dict[str, Callable[..., Any]]] = {
     TSP: {
         "nearest_neighbour": tsp.nearest_neighbour,
@@ -67,8 +68,16 @@ _METHODS: dict[type, dict[str, Callable[..., Any]]] = {
         "local_search": cvrp.local_search,
         "ils": cvrp.ils,
     },
+    KP: {"greedy": knapsack.kp_greedy, "dp": knapsack.kp_dp},
+    MIS: {"greedy": graphs.mis_greedy, "ls": graphs.mis_ls},
+    SMTT: {
+        "edd": scheduling.smtt_edd,
+        "mdd": scheduling.smtt_mdd,
+        "wi": scheduling.smtt_wi,
+        "ls": scheduling.smtt_ls,
+    },
+    OP: {"greedy": op.op_greedy, "ils": op.op_ils},
 }
-_METHODS.update(small.METHODS)
 
 #: The methods that ship with comb, by type, in order; :func:`register_method` never replaces
 #: them and the default method is the last of them.
@@ -93,8 +102,8 @@ _IMPROVERS: dict[type, Callable[..., Any]] = {
     TSP: tsp.improve,
     ATSP: tsp.improve,
     CVRP: cvrp.improve,
-    OP: small.op_improve,
-    KP: small.kp_improve,
+    OP: op.op_improve,
+    KP: knapsack.kp_improve,
 }
 
 
@@ -352,9 +361,9 @@ def improve(
     * CVRP: the granular local search of the ``"local_search"`` method: relocate, swap,
       2-opt* and 2-opt (:func:`hybridsolve.comb.cvrp.improve`);
     * OP: the local search of the ``"ils"`` method: 2-opt, greedy insertion and drop/add
-      exchanges (:func:`hybridsolve.comb.small.op_improve`);
+      exchanges (:func:`hybridsolve.comb.op.op_improve`);
     * KP: items that still fit by decreasing value per weight, then value-raising 1-1
-      exchanges (:func:`hybridsolve.comb.small.kp_improve`).
+      exchanges (:func:`hybridsolve.comb.knapsack.kp_improve`).
 
     The result is never worse than ``solution``: when the search does not beat it, the
     given solution itself is returned.
@@ -374,7 +383,7 @@ def improve(
         Order in which the TSP, ATSP and CVRP searches first examine the nodes (the OP
         and KP searches are deterministic).
     **options
-        ``k`` (neighbour list length) for the TSP, ATSP and CVRP; ``or3`` (add or3opt
+        ``k`` (neighbour list length) for the TSP, ATSP and CVRP; ``or3opt`` (add or3opt
         segment swaps; default only for the ATSP) for the TSP and ATSP.
 
     Returns

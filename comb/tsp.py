@@ -812,8 +812,8 @@ class _Search:
             self.cost[0] += _local_search(*self.args(), budget)
 
 
-def _moves(sym: bool, two: bool, oropt: bool, or3: bool) -> int:
-    return (TWO_OPT if two and sym else 0) | (OR_OPT if oropt else 0) | (OR3OPT if or3 else 0)
+def _moves(sym: bool, two: bool, oropt: bool, or3opt: bool) -> int:
+    return (TWO_OPT if two and sym else 0) | (OR_OPT if oropt else 0) | (OR3OPT if or3opt else 0)
 
 
 def _construction(start: str):
@@ -849,14 +849,14 @@ def _descent(ctx: _Context, tracker: Tracker, start: str, seed: int, moves: int)
     return search
 
 
-def _local(two: bool, oropt: bool, or3: bool, name: str, what: str):
+def _local(two: bool, oropt: bool, or3opt: bool, name: str, what: str):
     def method(
         instance, *, tracker: Tracker, seed: int = 0, start: str = "greedy", k: int = 10
     ) -> np.ndarray:
         ctx = _Context(instance, k)
         if two and not oropt and not ctx.sym:
             raise UsageError("two_opt reverses tour segments and needs a symmetric TSP")
-        return _descent(ctx, tracker, start, seed, _moves(ctx.sym, two, oropt, or3)).tour
+        return _descent(ctx, tracker, start, seed, _moves(ctx.sym, two, oropt, or3opt)).tour
 
     method.__name__ = name
     method.__doc__ = (
@@ -883,7 +883,7 @@ def improve(
     tracker: Tracker,
     seed: int = 0,
     k: int = 10,
-    or3: bool | None = None,
+    or3opt: bool | None = None,
 ) -> np.ndarray:
     """Local search from a given tour, with neighbour lists and don't-look bits.
 
@@ -904,7 +904,7 @@ def improve(
         Order in which the nodes are first examined.
     k : int
         Neighbour list length.
-    or3 : bool, optional
+    or3opt : bool, optional
         Include or3opt segment swaps (default: only for the ATSP, as in :func:`ils`).
 
     Returns
@@ -913,8 +913,8 @@ def improve(
         The improved tour.
     """
     ctx = _Context(instance, k)
-    use_or3 = (not ctx.sym) if or3 is None else bool(or3)
-    search = _Search(ctx, tour, _moves(ctx.sym, True, True, use_or3), 1)
+    use_or3opt = (not ctx.sym) if or3opt is None else bool(or3opt)
+    search = _Search(ctx, tour, _moves(ctx.sym, True, True, use_or3opt), 1)
     search.descend(np.random.default_rng(seed).permutation(ctx.n), tracker)
     return search.tour
 
@@ -991,8 +991,8 @@ def ils(
         tour = _enumerate(ctx)
         tracker.record(ctx.length(tour))
         return tour
-    use_or3 = (not ctx.sym) if or3opt is None else bool(or3opt)
-    moves = _moves(ctx.sym, True, True, use_or3)
+    use_or3opt = (not ctx.sym) if or3opt is None else bool(or3opt)
+    moves = _moves(ctx.sym, True, True, use_or3opt)
     first = _descent(ctx, tracker, start, seed, moves)
     search = _Search(ctx, first.tour, moves, 64 * n + 4096)
     if iterations is None and tracker.time_limit is None:

@@ -114,7 +114,7 @@ def test_tsp_from_nearest_neighbour_is_close_to_or_opt(seed):
 def test_tsp_or3_option_and_neighbour_list_length():
     inst, start = INSTANCES["tsp"]
     plain = improve(inst, start, seed=2)
-    more = improve(inst, start, seed=2, or3=True, k=12)
+    more = improve(inst, start, seed=2, or3opt=True, k=12)
     _check(more)
     assert more.cost < inst.tour_cost(start)
     assert plain.cost < inst.tour_cost(start)

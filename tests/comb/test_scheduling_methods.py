@@ -1,4 +1,4 @@
-"""comb.small total tardiness methods: optima by brute force and the MIP, the rules."""
+"""comb.scheduling total tardiness methods: optima by brute force and the MIP, the rules."""
 
 from __future__ import annotations
 

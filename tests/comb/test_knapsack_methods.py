@@ -1,4 +1,4 @@
-"""comb.small knapsack methods: exact DP against brute force and the MIP, greedy bounds."""
+"""comb.knapsack methods: exact DP against brute force and the MIP, greedy bounds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""comb.small independent set methods: optima by brute force, validity, determinism."""
+"""comb.graphs independent set methods: optima by brute force, validity, determinism."""
 
 from __future__ import annotations
 

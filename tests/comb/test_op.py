@@ -1,4 +1,4 @@
-"""comb.small orienteering methods: optima by brute force, validity, determinism."""
+"""comb.op orienteering methods: optima by brute force, validity, determinism."""
 
 from __future__ import annotations
 
