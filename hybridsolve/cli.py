@@ -17,6 +17,13 @@ from typing import Any, NoReturn
 
 __all__ = ["main"]
 
+#: What the suite is: the first line of ``hybridsolve --help`` (pyproject's description and the
+#: README's opening say the same).
+DESCRIPTION = (
+    "hybridsolve: exact MIP solving (SCIP, HiGHS), bandit LNS, routing, packing and scheduling "
+    "heuristics and learned policies, with instance generation and benchmarking."
+)
+
 _EPILOG = """exit codes: 0 finished (whatever the model status), 1 solver error,
 2 usage error, 3 unreadable input; 'check' exits 0 when certified, 1 when not."""
 
@@ -47,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hybridsolve",
-        description="Solve MIP/LP files with SCIP or HiGHS behind one certified result.",
+        description=DESCRIPTION,
         epilog=_EPILOG,
     )
     from hybridsolve import __version__

@@ -9,6 +9,10 @@ reproduces them, epochs, seconds, device, torch version, date) and the
 validation gap reached. Training runs write registries of their own in the same format with
 :func:`save` and :func:`register`; :func:`load` reads either.
 
+No string of an entry may hold an absolute path (``/...``, ``~``, ``C:\\...``): a manifest
+travels with its files, so the recorded command names its paths relative to the working
+folder it is run from (the repository root for the shipped weights).
+
 Files are read with ``torch.load(..., weights_only=True)``, which unpickles tensors and
 plain containers only. Every problem with a weights file or a manifest raises
 :class:`WeightsError`, one line, exit code 3.
@@ -68,6 +72,16 @@ FIELDS: dict[str, tuple[type, ...]] = {
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: An absolute path inside a string, at its start or at the start of a word (after a space,
+#: ``=``, a quote, a bracket or a comma): a POSIX root (``/x``), a home folder (``~``,
+#: ``~/x``, ``~user/x``), a Windows drive (``C:\x``, ``C:/x``) or a UNC share
+#: (``\\host``). Words such as ``~5%``, ``5/7`` or ``n/a`` are not paths.
+_ABSOLUTE = re.compile(
+    r"""(?:^|(?<=[\s=,'"(\[]))
+        (?: /(?=\S) | ~[\w.-]*(?=/|[\s'"),\]]|$) | [A-Za-z]:[\\/] | \\\\ )
+        [^\s'"]*""",
+    re.VERBOSE,
+)
 
 
 class WeightsError(InputError):
@@ -92,6 +106,28 @@ def _entry_problem(entry: Any) -> str | None:
         return f"field 'file' should be a bare '.pt' file name, not {entry['file']!r}"
     if not _SHA256.fullmatch(entry["sha256"]):
         return "field 'sha256' is not 64 lowercase hex digits"
+    for field in FIELDS:
+        found = _absolute_path(entry[field])
+        if found is not None:
+            return (
+                f"field {field!r} holds the absolute path {found!r}; record paths relative to "
+                "the working folder the command is run from"
+            )
+    return None
+
+
+def _absolute_path(value: Any) -> str | None:
+    """The first absolute path in a JSON value's strings (walked recursively), or ``None``."""
+    if isinstance(value, str):
+        match = _ABSOLUTE.search(value)
+        return None if match is None else match.group(0)
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            found = _absolute_path(item)
+            if found is not None:
+                return found
     return None
 
 
@@ -135,7 +171,8 @@ def manifest(directory: str | os.PathLike[str] | None = None) -> dict[str, dict[
     Raises
     ------
     WeightsError
-        The manifest is missing, not JSON, or holds an incomplete or mistyped entry.
+        The manifest is missing, not JSON, or holds an incomplete or mistyped entry, or
+        one with an absolute path.
     """
     path = Path(DIRECTORY if directory is None else directory) / MANIFEST
     try:
@@ -200,7 +237,8 @@ def save(
     ------
     UsageError
         ``path`` does not end in ``.pt``, ``state_dict`` is not a dict of tensors, or the
-        entry lacks a field, has an unknown one or a wrongly typed one.
+        entry lacks a field, has an unknown one or a wrongly typed one, or holds an
+        absolute path.
     """
     torch = require_torch()
     path = Path(path)

@@ -331,6 +331,17 @@ def test_help_lists_commands():
     assert "exit codes" in proc.stdout
 
 
+def test_help_says_what_the_suite_is():
+    proc = ok(cli("--help"))
+    # the description is the paragraph after the usage lines (argparse wraps it)
+    paragraphs = [" ".join(part.split()) for part in proc.stdout.split("\n\n")]
+    description = paragraphs[1]
+    assert description.startswith("hybridsolve: exact MIP solving (SCIP, HiGHS)"), proc.stdout
+    for also in ("LNS", "heuristics", "learned policies", "instance generation", "benchmarking"):
+        assert also in description, (also, description)
+    assert "Solve MIP/LP files" not in proc.stdout
+
+
 @pytest.mark.parametrize("verb", ["solve", "check"])
 def test_verb_help(verb):
     proc = ok(cli(verb, "--help"))

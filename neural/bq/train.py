@@ -19,6 +19,17 @@ CPU, and writes the weights into a registry folder with
 ``hybridsolve train bq --help`` (or ``python -m hybridsolve.neural.bq --help``) runs it
 from the shell.
 
+The manifest entry records the command that reproduces the run (``train_command``), and
+that command is portable: it is meant to be run from a *working folder*, and its paths
+(``--checkpoint``, ``--label-cache``, ``--output``) are written relative to it, with ``/``
+separators. The working folder is ``workdir`` (``--workdir``) when given, else the current
+directory; relative paths of the run are taken relative to it, it is not itself recorded,
+and a path outside it is refused with a one-line :class:`UsageError` before anything is
+labelled or trained, so no manifest ever holds a path of the machine that trained. The
+shipped weights were trained that way from the repository root, e.g. ``hybridsolve train bq
+--problem cvrp ... --checkpoint runs/cvrp100/ckpt.pt --label-cache runs/cache/cvrp100
+--output runs/cvrp100/bq-cvrp100.pt``: run from a checkout, it writes the same files there.
+
 References
 ----------
 D. Drakulic, S. Michel, F. Mai, A. Sors and J.-M. Andreoli, "BQ-NCO: Bisimulation
@@ -136,6 +147,11 @@ class TrainConfig:
         registry: the weights are registered there under ``name``.
     name : str or None
         Registry name (default ``bq-{problem}{size}``).
+    workdir : str or None
+        The working folder (default: the current directory). ``checkpoint``,
+        ``label_cache`` and ``output`` are taken relative to it and must lie inside it; the
+        recorded command (:meth:`command`) writes them relative to it and leaves
+        ``workdir`` out, so it runs unchanged from any copy of the working folder.
     progress : bool
         Progress bar (tqdm when installed, else a line every few seconds) and epoch lines.
     """
@@ -172,6 +188,7 @@ class TrainConfig:
     label_cache: str | None = None
     output: str | None = None
     name: str | None = None
+    workdir: str | None = None
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -220,33 +237,67 @@ class TrainConfig:
         words = [PROBLEMS[self.problem].label_method, *(budget or ["its default budget"])]
         return ", ".join(words + [f"seed={self.label_seed}"])
 
+    def path(self, value: str | os.PathLike[str]) -> Path:
+        """``value`` taken relative to the working folder (``workdir``, else the current one)."""
+        return Path(self.workdir or ".").expanduser() / Path(value).expanduser()
+
     def output_path(self) -> Path:
         """The weights file to write."""
-        return Path(self.output if self.output is not None else f"bq-{self.problem}{self.size}.pt")
+        return self.path(self.output if self.output is not None else
+                         f"bq-{self.problem}{self.size}.pt")  # fmt: skip
+
+    def _relative(self, field: str) -> str:
+        """A path field written relative to the working folder, with ``/`` separators."""
+        value = getattr(self, field)
+        root = Path(os.path.abspath(self.path(".")))
+        target = Path(os.path.abspath(self.path(value)))
+        if not target.is_relative_to(root):  # symbolic links: compare the real paths too
+            root, target = root.resolve(), target.resolve()
+        if not target.is_relative_to(root):
+            raise UsageError(
+                f"TrainConfig: {field} {str(value)!r} lies outside the working folder {root}; "
+                "the recorded command writes paths relative to it: set workdir (--workdir) "
+                "to a folder that holds every path"
+            )
+        return target.relative_to(root).as_posix()
+
+    def command(self) -> str:
+        """The shell command that reproduces this run, run from the working folder.
+
+        Fields that differ from the defaults, except ``progress`` and ``workdir``; the paths
+        (``checkpoint``, ``label_cache``, ``output``) relative to the working folder.
+
+        Raises
+        ------
+        UsageError
+            One of the paths lies outside the working folder.
+        """
+        words = ["hybridsolve", "train", "bq"]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value == field.default or field.name in ("progress", "workdir"):
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            if isinstance(value, bool):
+                words.append(flag if value else "--no-" + flag[2:])
+            elif field.name in _PATHS:
+                words += [flag, self._relative(field.name)]
+            else:
+                words += [flag, "none" if value is None else str(value)]
+        return shlex.join(words)
 
     def registry_name(self) -> str:
         """The name the weights are registered under."""
         return self.name if self.name is not None else f"bq-{self.problem}{self.size}"
 
-    def command(self) -> str:
-        """The shell command that reproduces this run (fields that differ from the defaults)."""
-        words = ["hybridsolve", "train", "bq"]
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if value == field.default or field.name == "progress":
-                continue
-            flag = "--" + field.name.replace("_", "-")
-            if isinstance(value, bool):
-                words.append(flag if value else "--no-" + flag[2:])
-            else:
-                words += [flag, "none" if value is None else str(value)]
-        return shlex.join(words)
 
+#: Fields that name files or folders: relative to the working folder.
+_PATHS = frozenset({"checkpoint", "label_cache", "output"})
 
 #: Fields that may change between the chunks of one resumed run.
 _RESUMABLE = frozenset({"device", "amp", "checkpoint", "checkpoint_every", "max_seconds",
                         "max_steps", "label_workers", "label_cache", "output", "name",
-                        "progress", "validate_every"})  # fmt: skip
+                        "progress", "validate_every", "workdir"})  # fmt: skip
 
 
 def _settings(config: TrainConfig) -> dict[str, Any]:
@@ -363,9 +414,12 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     """
     if not isinstance(config, TrainConfig):
         raise UsageError(f"train() takes a TrainConfig, not {type(config).__name__}")
-    checkpoint = None if config.checkpoint is None else Path(config.checkpoint)
+    checkpoint = None if config.checkpoint is None else config.path(config.checkpoint)
     if checkpoint is None and (resume or config.max_seconds or config.max_steps):
         raise UsageError("resume, max_seconds and max_steps need config.checkpoint")
+    if not config.path(".").is_dir():
+        raise UsageError(f"TrainConfig: workdir {config.workdir!r} is not a folder")
+    command = config.command()  # refuses paths outside the working folder before any work
     dev = resolve_device(config.device)
     use_amp = config.amp and dev.type == "cuda"
     if config.progress:
@@ -378,7 +432,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     labels = make_labels(
         problem, train_set + valid_set, time_per_instance=config.label_time,
         iterations=config.label_iterations, workers=config.label_workers,
-        cache_dir=config.label_cache, seed=config.label_seed, progress=config.progress,
+        cache_dir=None if config.label_cache is None else config.path(config.label_cache),
+        seed=config.label_seed, progress=config.progress,
     )  # fmt: skip
     data = _stack([problem.arrays(instance) for instance in train_set], np.float32)
     experts = _stack(labels.experts[: len(train_set)])
@@ -489,7 +544,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     entry = save(model.state_dict(), output, entry={
         "problem": config.problem, "model": model.config(), "train_sizes": [config.size],
         "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
-        "data_seed": config.data_seed, "train_command": config.command(),
+        "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["gap"][-1] if history["gap"] else None,
         "device": _describe(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -532,8 +587,16 @@ def build_parser(prog: str = "python -m hybridsolve.neural.bq") -> argparse.Argu
             def convert(text: str, _kind=kinds[base]) -> Any:
                 return None if text.lower() == "none" else _kind(text)
 
+        text = f"default: {field.default}"
+        if field.name in _PATHS:
+            text += "; relative to --workdir, recorded so"
+        elif field.name == "workdir":
+            text = (
+                "the working folder: the paths are taken relative to it, must lie in it "
+                "and are recorded relative to it (default: the current directory)"
+            )
         parser.add_argument(flag, type=convert, default=field.default, metavar=base.upper(),
-                            help=f"default: {field.default}")  # fmt: skip
+                            help=text)  # fmt: skip
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     return parser
 

@@ -363,7 +363,7 @@ def test_imitation_loss_drops_on_a_fixed_batch(fit):
 def test_training_writes_weights_that_comb_solve_uses(tmp_path):
     config = TrainConfig(problem="atsp", size=8, instances=32, epochs=2, batch_size=16, **TINY,
                          validation=4, progress=False, device="cpu", label_iterations=20,
-                         output=str(tmp_path / "w.pt"))  # fmt: skip
+                         output=str(tmp_path / "w.pt"), workdir=str(tmp_path))  # fmt: skip
     entry = train(config)
     assert entry is not None and entry["problem"] == "atsp" and entry["validation_gap"] is not None
     assert entry["model"]["features"] == 6 and entry["model"]["pairs"] == 2

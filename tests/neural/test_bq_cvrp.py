@@ -398,7 +398,7 @@ def test_training_writes_weights_that_comb_solve_uses(tmp_path):
     config = TrainConfig(problem="cvrp", size=8, instances=32, epochs=2, batch_size=16, **TINY,
                          validation=4, progress=False, device="cpu", label_iterations=100,
                          label_cache=str(tmp_path / "labels"),
-                         output=str(tmp_path / "w.pt"))  # fmt: skip
+                         output=str(tmp_path / "w.pt"), workdir=str(tmp_path))  # fmt: skip
     entry = train(config)
     assert entry is not None and entry["problem"] == "cvrp" and entry["validation_gap"] is not None
     assert entry["model"]["features"] == 8 and entry["model"]["actions"] == 2

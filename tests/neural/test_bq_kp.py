@@ -307,7 +307,7 @@ def test_imitation_fits_a_fixed_batch(fit):
 def test_training_writes_weights_that_comb_solve_uses(tmp_path):
     config = TrainConfig(problem="kp", size=10, instances=32, epochs=2, batch_size=16,
                          validation=4, progress=False, device="cpu",
-                         output=str(tmp_path / "w.pt"), **TINY)  # fmt: skip
+                         output=str(tmp_path / "w.pt"), workdir=str(tmp_path), **TINY)  # fmt: skip
     entry = train(config)
     assert entry is not None and entry["problem"] == "kp"
     assert entry["model"] == {**TINY, "features": 5, "pairs": 0, "actions": 1, "dropout": 0.0}

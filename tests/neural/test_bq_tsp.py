@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -293,6 +295,7 @@ def _config(tmp_path, **changes) -> TrainConfig:
         **TINY, "size": 10, "instances": 64, "batch_size": 16, "epochs": 2, "lr": 1e-2,
         "device": "cpu", "validation": 4, "label_iterations": 20, "progress": False,
         "label_cache": str(tmp_path / "labels"), "output": str(tmp_path / "out" / "bq.pt"),
+        "workdir": str(tmp_path),
     }  # fmt: skip
     settings.update(changes)
     return TrainConfig(**settings)
@@ -367,10 +370,34 @@ def test_labels_are_cached_on_disk(tmp_path, monkeypatch):
 
 def test_train_command_round_trips_through_the_command_line_parser(tmp_path):
     config = _config(tmp_path, checkpoint=str(tmp_path / "ck.pt"), grad_clip=None, amp=False)
-    words = config.command().split()[3:]
-    args = vars(build_parser().parse_args(words))
+    command = config.command()
+    assert "--workdir" not in command and str(tmp_path) not in command
+    args = vars(build_parser().parse_args(shlex.split(command)[3:]))
     args.pop("resume")
-    assert TrainConfig(**{**args, "progress": False}) == config
+    relative = {"checkpoint": "ck.pt", "label_cache": "labels", "output": "out/bq.pt"}
+    assert TrainConfig(**{**args, "progress": False}) == dataclasses.replace(
+        config, workdir=None, **relative
+    )
+    # run from the working folder, the recorded paths are the same files
+    again = TrainConfig(**{**args, "workdir": str(tmp_path)})
+    for field in relative:
+        assert again.path(getattr(again, field)) == config.path(getattr(config, field))
+
+
+def test_paths_outside_the_working_folder_are_refused_before_training(tmp_path):
+    inside = tmp_path / "work"
+    inside.mkdir()
+    config = _config(tmp_path, workdir=str(inside), label_cache="labels",
+                     output=str(tmp_path / "elsewhere" / "w.pt"))  # fmt: skip
+    with pytest.raises(UsageError, match="output .* lies outside the working folder") as error:
+        train(config)
+    assert "\n" not in str(error.value)
+    assert not (inside / "labels").exists()  # refused before labelling
+    escaping = _config(tmp_path, workdir=str(inside), output="../w.pt", label_cache="labels")
+    with pytest.raises(UsageError, match="outside the working folder"):
+        escaping.command()
+    with pytest.raises(UsageError, match="is not a folder"):
+        train(_config(tmp_path, workdir=str(tmp_path / "missing")))
 
 
 # ------------------------------------------------------------------ the comb method

@@ -3,13 +3,17 @@ simple constructions they replace."""
 
 from __future__ import annotations
 
+import shlex
+from pathlib import PurePath
+
 import numpy as np
 import pytest
 
 from hybridsolve import comb
 from hybridsolve.datasets.routing import cvrp, knapsack, tsp_uniform
 from hybridsolve.neural import manifest
-from hybridsolve.neural.bq import load_policy
+from hybridsolve.neural.bq import TrainConfig, load_policy
+from hybridsolve.neural.bq.train import build_parser
 
 SHIPPED = ("tsp", "cvrp", "kp")
 
@@ -25,6 +29,26 @@ def test_every_shipped_policy_records_how_it_was_trained_and_loads(name):
     assert entry["validation_gap"] is not None
     policy, loaded = load_policy(name, device="cpu")  # checksum and shapes checked
     assert loaded["sha256"] == entry["sha256"] and not policy.training
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_train_command_is_portable_and_describes_the_entry(name):
+    entry = manifest()[name]
+    words = shlex.split(entry["train_command"])
+    assert words[:3] == ["hybridsolve", "train", "bq"] and "--workdir" not in words
+    args = vars(build_parser().parse_args(words[3:]))
+    args.pop("resume")
+    config = TrainConfig(**args)  # run from a checkout's root: paths relative to it
+    for field in ("checkpoint", "label_cache", "output"):
+        value = getattr(config, field)
+        assert value is None or not PurePath(value).is_absolute() and ".." not in value, value
+    assert config.command() == entry["train_command"]  # written back word for word
+    assert PurePath(config.output).name == entry["file"] and config.registry_name() == name
+    described = {"problem": config.problem, "train_sizes": [config.size],
+                 "instances": config.instances, "epochs": config.epochs, "knn": config.knn,
+                 "data_seed": config.data_seed, "labeller": config.labeller(),
+                 "model": config.model()}  # fmt: skip
+    assert described == {key: entry[key] for key in described}
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 import torch
@@ -231,6 +232,70 @@ def test_broken_manifest(tmp_path):
     with pytest.raises(WeightsError) as info:
         manifest(tmp_path / "nowhere")
     assert _one_line(info) == f"no manifest.json in {tmp_path / 'nowhere'}"
+
+
+def _strings(value) -> list[str]:
+    """Every string of a JSON value, keys included, walked recursively."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in _strings(key) + _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def test_no_field_of_the_shipped_manifest_holds_an_absolute_path():
+    raw = json.loads((weights.DIRECTORY / "manifest.json").read_text(encoding="utf-8"))
+    strings = _strings(raw)
+    assert any("--checkpoint runs/" in s for s in strings)  # the walk reaches train_command
+    for text in strings:
+        for word in re.split(r"[\s=,'\"()\[\]]+", text):
+            assert not word.startswith(("/", "~", "\\")), (word, text)
+            assert not re.match(r"[A-Za-z]:[\\/]", word), (word, text)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("train_command", "hybridsolve train bq --checkpoint /work/runs/ckpt.pt --name tsp"),
+        ("train_command", "hybridsolve train bq --output=~/runs/bq.pt"),
+        ("train_command", "hybridsolve train bq --label-cache C:\\cache\\tsp100"),
+        ("train_command", "/usr/bin/hybridsolve train bq"),
+        ("labeller", "ils, its default budget, seed=0, tour file /data/tours.npz"),
+        ("device", "~"),
+        ("model", {"embedding": 4, "vocabulary": "/opt/vocab.txt"}),
+    ],
+)
+def test_a_manifest_entry_with_an_absolute_path_is_refused(tmp_path, field, value):
+    entry = save(_state_dict(), tmp_path / "tsp-4.pt", entry=_entry())
+    entry[field] = value
+    (tmp_path / "manifest.json").write_text(json.dumps({"tsp-4": entry}))
+    with pytest.raises(WeightsError) as info:
+        manifest(tmp_path)
+    message = _one_line(info)
+    assert message.startswith(
+        f"{tmp_path / 'manifest.json'}: entry 'tsp-4' field {field!r} holds the absolute path "
+    )
+    assert "relative to the working folder" in message
+    with pytest.raises(UsageError, match="holds the absolute path"):
+        register("tsp-4", entry, tmp_path)
+    with pytest.raises(UsageError, match="holds the absolute path"):
+        save(_state_dict(), tmp_path / "w.pt", entry={**_entry(), field: value})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "hybridsolve train bq --checkpoint runs/tsp100/ckpt.pt --output runs/tsp100/bq.pt",
+        "hybridsolve train bq --label-cache ../cache/tsp100 --lr 5e-4",
+        "about ~5% worse, 5/7 epochs, n/a",
+    ],
+)
+def test_relative_paths_and_slashes_inside_words_are_accepted(tmp_path, value):
+    entry = save(_state_dict(), tmp_path / "tsp-4.pt", entry=_entry(train_command=value))
+    register("tsp-4", entry, tmp_path)
+    assert manifest(tmp_path)["tsp-4"]["train_command"] == value
 
 
 def test_save_rejects_bad_arguments(tmp_path):
