@@ -49,10 +49,12 @@ def build_highs(problem: Problem) -> highspy.Highs:
     lp.col_upper_ = problem.col_upper
     lp.row_lower_ = problem.row_lower
     lp.row_upper_ = problem.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = problem.A.indptr
-    lp.a_matrix_.index_ = problem.A.indices
-    lp.a_matrix_.value_ = problem.A.data
+    # column-wise in the file's entry order: HiGHS's search depends on it
+    start, index, value = problem.column_entries
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
     lp.a_matrix_.num_col_ = problem.num_vars
     lp.a_matrix_.num_row_ = problem.num_cons
     kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)

@@ -161,16 +161,17 @@ def read(path: str | os.PathLike) -> Problem:
         raise InputError(
             f"{path}: {(warning or 'reader warning').removeprefix('WARNING:').strip()}"
         )
-    problem = problem_from_highs(highs, name=name or path.name.split(".")[0])
+    problem = problem_from_highs(highs, name=name or path.name.split(".")[0], maximize=maximize)
     if problem.num_vars == 0:
         raise InputError(f"{path}: invalid or empty model, no variables found")
-    if maximize and not problem.maximize:
-        problem = replace(problem, sense="maximize")
     return problem
 
 
-def problem_from_highs(highs: highspy.Highs, name: str = "") -> Problem:
+def problem_from_highs(highs: highspy.Highs, name: str = "", maximize: bool = False) -> Problem:
     """Convert the model held by a ``highspy.Highs`` into a :class:`Problem`.
+
+    The entry order of a column-wise matrix is kept (:attr:`Problem.column_entries`);
+    ``maximize`` forces the maximisation sense where the caller knows better than HiGHS.
 
     Raises
     ------
@@ -191,20 +192,25 @@ def problem_from_highs(highs: highspy.Highs, name: str = "") -> Problem:
     matrix = lp.a_matrix_
     shape = (lp.num_row_, lp.num_col_)
     arrays = (np.asarray(matrix.value_), np.asarray(matrix.index_), np.asarray(matrix.start_))
-    if matrix.format_ == highspy.MatrixFormat.kRowwise:
-        A = sp.csr_matrix(arrays, shape=shape)
-    else:
+    colwise = matrix.format_ != highspy.MatrixFormat.kRowwise
+    if colwise:
         A = sp.csc_matrix(arrays, shape=shape).tocsr()
+    else:
+        A = sp.csr_matrix(arrays, shape=shape)
     try:
         var_names = list(lp.col_names_) or None
         con_names = list(lp.row_names_) or None
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: names are not valid text") from exc
-    return Problem.from_arrays(
+    maximize = maximize or lp.sense_ == highspy.ObjSense.kMaximize
+    problem = Problem.from_arrays(
         lp.col_cost_, A, lp.row_lower_, lp.row_upper_, lp.col_lower_, lp.col_upper_, integ,
-        sense="maximize" if lp.sense_ == highspy.ObjSense.kMaximize else "minimize",
+        sense="maximize" if maximize else "minimize",
         offset=lp.offset_, var_names=var_names, con_names=con_names, name=name or lp.model_name_,
     )  # fmt: skip
+    if colwise:
+        problem._keep_column_order(arrays[2], arrays[1], arrays[0])
+    return problem
 
 
 def _integral_bounds(problem: Problem) -> Problem:

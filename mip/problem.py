@@ -245,6 +245,38 @@ class Problem:
             object.__setattr__(self, "_var_index_cache", cached)
         return cached
 
+    @property
+    def column_entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``A`` column by column: ``(start, row_index, value)`` as in CSC storage.
+
+        For a model read from a file the entries of each column keep the order in which
+        the file listed them; solvers' searches depend on that order (HiGHS's reader keeps
+        it, so a HiGHS run of a read :class:`Problem` is the run of HiGHS on the file).
+        Otherwise each column lists its rows in increasing order.
+        """
+        cached = self.__dict__.get("_column_entries_cache")
+        if cached is None:
+            csc = self.A.tocsc()
+            csc.sort_indices()
+            cached = (csc.indptr, csc.indices, csc.data)
+            for array in cached:
+                array.setflags(write=False)
+            object.__setattr__(self, "_column_entries_cache", cached)
+        return cached
+
+    def _keep_column_order(self, start: np.ndarray, index: np.ndarray, value: np.ndarray) -> None:
+        """Record the column-wise entry order of the file this model was read from.
+
+        ``(start, index, value)`` are the CSC arrays ``A`` was built from; they are ignored
+        when building ``A`` merged repeated entries (the sorted order is used then).
+        """
+        if len(value) != self.A.nnz:
+            return
+        arrays = tuple(np.array(a, copy=True) for a in (start, index, value))
+        for array in arrays:
+            array.setflags(write=False)
+        object.__setattr__(self, "_column_entries_cache", arrays)
+
     def empty_domains(self) -> list[str]:
         """Names of variables and rows whose bounds are contradictory (lower > upper)."""
         cols = np.flatnonzero(self.col_lower > self.col_upper)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 
 import numpy as np
@@ -131,3 +132,52 @@ def test_fractional_integer_bounds_are_written_rounded_inwards(tmp_path):
                             integrality=[True, False])  # fmt: skip
     q = read(write(p, tmp_path / "r.mps"))
     assert q.col_lower.tolist() == [0.0, 0.2] and q.col_upper.tolist() == [2.0, 7.0]
+
+
+UNSORTED_COLUMNS = """NAME          unsorted
+ROWS
+ N  obj
+ L  r1
+ L  r2
+ G  r3
+COLUMNS
+    x         r3        1.0        r1        2.0
+    x         obj       -1.0       r2        1.0
+    y         r2        3.0        r1        1.0
+    y         obj       -2.0
+RHS
+    rhs       r1        4.0        r2        6.0
+    rhs       r3        0.5
+ENDATA
+"""
+
+
+def test_read_keeps_the_files_column_entry_order_for_highs(tmp_path):
+    """HiGHS gets the model its own reader builds: entries in the file's order per column."""
+    import highspy
+
+    path = tmp_path / "unsorted.mps"
+    path.write_text(UNSORTED_COLUMNS)
+    problem = read(path)
+    start, index, value = problem.column_entries
+    assert start.tolist() == [0, 3, 5]
+    assert index.tolist() == [2, 0, 1, 1, 0]  # r3 r1 r2 | r2 r1: the file's order
+    assert value.tolist() == [1.0, 2.0, 1.0, 3.0, 1.0]
+    reader = highspy.Highs()
+    reader.silent()
+    reader.readModel(str(path))
+    theirs, ours = reader.getLp().a_matrix_, problem.to_highs().getLp().a_matrix_
+    for attribute in ("start_", "index_", "value_"):
+        assert list(getattr(ours, attribute)) == list(getattr(theirs, attribute))
+    # a changed model has no file behind it: its columns list rows in increasing order
+    changed = dataclasses.replace(problem, sense="maximize")
+    assert changed.column_entries[1].tolist() == [0, 1, 2, 0, 1]
+    assert changed.column_entries[2].tolist() == [2.0, 1.0, 1.0, 1.0, 3.0]
+
+
+def test_column_entries_of_a_built_model_are_sorted_and_read_only():
+    start, index, value = small().column_entries
+    assert start.tolist() == [0, 1, 3, 4] and index.tolist() == [0, 0, 1, 1]
+    assert value.tolist() == [1.0, 1.0, 1.0, -1.0]
+    with pytest.raises(ValueError):
+        index[0] = 1
