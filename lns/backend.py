@@ -36,5 +36,5 @@ class LnsBackend:
         assert problem is not None and request is not None and settings is not None
         return search(
             problem, settings, monitor, seed=request.seed, warm_start=request.warm_start,
-            time_limit=request.time_limit,
+            time_limit=request.time_left(),
         )  # fmt: skip

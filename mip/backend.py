@@ -21,6 +21,8 @@ Callback = Callable[[float, float, "float | None", np.ndarray], "bool | None"]
 
 #: Seconds a backend may overrun the time limit before the guard interrupts it.
 GRACE = 0.25
+#: Seconds the guard waits for a backend to stop once asked before it returns without it.
+ABANDON = 0.25
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,10 @@ class Request:
 
     Attributes
     ----------
-    time_limit : float or None
-        Seconds left for the backend (reading already deducted).
+    deadline : float or None
+        ``time.perf_counter()`` value at which the time limit ends (reading and model
+        building count against it); ``None`` without a limit. Backends hand the solver
+        :meth:`time_left` at the end of ``prepare``.
     mip_rel_gap : float
         Relative gap at which to stop.
     threads : int
@@ -61,13 +65,19 @@ class Request:
         Native parameter names and values, passed through.
     """
 
-    time_limit: float | None
+    deadline: float | None
     mip_rel_gap: float = 0.0
     threads: int = 1
     seed: int = 0
     warm_start: np.ndarray | None = None
     log: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+
+    def time_left(self) -> float | None:
+        """Seconds until the deadline now (at least 1 ms), ``None`` without a limit."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.perf_counter(), 1e-3)
 
 
 @dataclass
@@ -157,6 +167,8 @@ class Monitor:
         self.trajectory: list[tuple[float, float, float | None]] = []
         self.best_x: np.ndarray | None = None
         self.stop_reason: Limit | None = None
+        self.stop_requested: float | None = None
+        self.closed = False
         self._lock = threading.Lock()
         self._last = start
 
@@ -174,6 +186,12 @@ class Monitor:
         with self._lock:
             if self.stop_reason is None:
                 self.stop_reason = reason
+                self.stop_requested = time.perf_counter()
+
+    def close(self) -> None:
+        """Take no more reports: the caller returns without waiting for the backend."""
+        with self._lock:
+            self.closed = True
 
     def check_deadline(self) -> None:
         """Request a time stop once the deadline plus a grace period has passed."""
@@ -194,6 +212,8 @@ class Monitor:
         if found is not None and self.improves(found[1].objective):
             point, objective, now = found[0], found[1].objective, self.elapsed()
             with self._lock:
+                if self.closed:
+                    return True
                 self.trajectory.append((now, objective, dual))
                 self.best_x = point.copy()
             if self.callback is not None and self.callback(now, objective, dual, point):

@@ -91,9 +91,6 @@ class HighsBackend:
             "threads": int(request.threads),
             **request.options,
         }
-        if request.time_limit is not None:
-            # HiGHS's clock runs from the creation of the Highs object.
-            settings["time_limit"] = highs.getRunTime() + request.time_limit
         for key, value in settings.items():
             try:
                 status = highs.setOptionValue(key, value)
@@ -108,6 +105,10 @@ class HighsBackend:
             )
             if status == highspy.HighsStatus.kError:
                 raise UsageError("HiGHS rejected the warm start")
+        left = request.time_left()
+        if left is not None and "time_limit" not in request.options:
+            # what is left once the model is passed; HiGHS's clock runs from its creation
+            highs.setOptionValue("time_limit", highs.getRunTime() + left)
         self._highs = highs
         self._problem = problem
 

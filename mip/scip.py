@@ -107,8 +107,6 @@ class ScipBackend:
             "randomization/randomseedshift": int(request.seed),
             **request.options,
         }
-        if request.time_limit is not None:
-            settings["limits/time"] = max(request.time_limit, 0.0)
         for key, value in settings.items():
             try:
                 model.setParam(key, value)
@@ -124,6 +122,9 @@ class ScipBackend:
                 model.setSolVal(sol, variables[j], float(request.warm_start[j]))
             if not model.addSol(sol):
                 self._message = "SCIP did not accept the warm start"
+        left = request.time_left()
+        if left is not None and "limits/time" not in request.options:
+            model.setParam("limits/time", left)  # what is left once the model is built
         self._model, self._vars, self._is_mip = model, variables, problem.is_mip
 
     def _values(self, sol: pyscipopt.scip.Solution) -> np.ndarray:

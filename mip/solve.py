@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Backend, Callback, Monitor, Outcome, Progress, Request, beats
+from .backend import ABANDON, Backend, Callback, Monitor, Outcome, Progress, Request, beats
 from .check import certified, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
@@ -45,7 +45,13 @@ def _validate(time_limit, mip_rel_gap, threads, seed) -> None:
 
 
 def _run(backend: Backend, monitor: Monitor) -> Outcome:
-    """Run the backend in a worker thread; this thread guards time and takes Ctrl-C."""
+    """Run the backend in a worker thread; this thread guards time and takes Ctrl-C.
+
+    A backend that has not returned :data:`~hybridsolve.mip.backend.ABANDON` seconds
+    after it was asked to stop (a solver deep in presolve on a large model, say, checks
+    neither its clock nor our flag) is left to finish in the background: the monitor is
+    closed and the incumbents it recorded are the answer.
+    """
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -67,6 +73,16 @@ def _run(backend: Backend, monitor: Monitor) -> Outcome:
             monitor.check_deadline()
         except KeyboardInterrupt:
             monitor.request_stop(Limit.INTERRUPT)
+        asked = monitor.stop_requested
+        if asked is not None and not done.is_set() and time.perf_counter() > asked + ABANDON:
+            monitor.close()
+            return Outcome(
+                Status.FEASIBLE,
+                "abandoned",
+                limit=monitor.stop_reason,
+                message=f"{backend.name} did not stop within {ABANDON:g} s of being asked;"
+                " it finishes in the background",
+            )
     worker.join()
     if "error" in box:
         exc = box["error"]
@@ -151,9 +167,8 @@ def solve(
             message=f"lower bound above upper bound for {', '.join(empty[:5])}",
         )
     deadline = None if time_limit is None else start + time_limit
-    remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
     request = Request(
-        time_limit=remaining,
+        deadline=deadline,
         mip_rel_gap=float(mip_rel_gap),
         threads=threads,
         seed=int(seed),
@@ -188,7 +203,7 @@ def _settle(
     zero.setflags(write=False)
     feasibility = replace(problem, c=zero, offset=0.0, sense="minimize")
     probe = factory()
-    probe.prepare(feasibility, replace(request, time_limit=remaining, warm_start=None))
+    probe.prepare(feasibility, replace(request, warm_start=None))
     found = _run(probe, Monitor(feasibility, monitor.start, monitor.deadline))
     if found.status in (Status.OPTIMAL, Status.FEASIBLE):
         outcome.status = Status.UNBOUNDED

@@ -241,3 +241,71 @@ def test_highs_objects_print_no_banner_on_stdout():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "done\n", (out.stdout, out.stderr)
+
+
+class DeafBackend:
+    """Builds slowly, reports one incumbent, then ignores the stop flag for a long time."""
+
+    name = "deaf"
+
+    def __init__(self) -> None:
+        self.left_after_build: float | None = None
+        self.finished = threading.Event()
+
+    def prepare(self, problem: Problem, request) -> None:
+        import time
+
+        time.sleep(0.4)  # building a large model
+        self.left_after_build = request.time_left()
+
+    def run(self, monitor):
+        import time
+
+        from hybridsolve.mip import Outcome
+
+        monitor.incumbent(np.array([2.0]), 1.0)
+        time.sleep(4.0)  # deep in presolve: neither the clock nor the flag is looked at
+        monitor.incumbent(np.array([1.0]), 1.0)  # too late: the answer has been given
+        self.finished.set()
+        return Outcome(Status.OPTIMAL, "optimal", x=np.array([1.0]), dual_bound=1.0)
+
+
+def test_the_guard_returns_soon_after_the_limit_with_the_incumbent():
+    """A backend deaf to the stop flag is left behind; model building counts as time."""
+    import time
+
+    from hybridsolve.mip import solve
+
+    problem = Problem.from_arrays([1.0], col_lower=1.0, col_upper=2.0)
+    backend = DeafBackend()
+    start = time.perf_counter()
+    result = solve(problem, backend, time_limit=1.0)
+    wall = time.perf_counter() - start
+    assert not backend.finished.is_set() and wall < 3.0  # well before the backend's 4.4 s
+    assert backend.left_after_build is not None and backend.left_after_build <= 0.65
+    assert result.status is Status.FEASIBLE and result.limit is Limit.TIME
+    assert result.x.tolist() == [2.0] and result.objective == 2.0
+    assert "did not stop" in result.message and result.raw_status == "abandoned"
+    assert backend.finished.wait(10.0)
+    assert result.x.tolist() == [2.0] and len(result.trajectory) == 1  # nothing written late
+
+
+@pytest.mark.parametrize("solver", BACKENDS)
+def test_solvers_get_the_time_left_after_building(solver, monkeypatch):
+    """The solver's own limit is what is left once the model is built."""
+    import time
+
+    from hybridsolve.mip import backend as backend_module
+
+    seen = []
+    original = backend_module.Request.time_left
+
+    def spy(self):
+        time.sleep(0.3)  # as if building had taken this long
+        seen.append(original(self))
+        return seen[-1]
+
+    monkeypatch.setattr(backend_module.Request, "time_left", spy)
+    problem = Problem.from_arrays([1.0, 1.0], [[1.0, 1.0]], row_lower=1.0, integrality=True)
+    result = hybridsolve.solve(problem, solver, time_limit=5.0)
+    assert result.objective == 1.0 and seen and seen[0] <= 4.7
