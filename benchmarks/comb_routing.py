@@ -20,8 +20,8 @@ non-commercial use only, so it is never a dependency of hybridsolve). A missing 
 reported and its columns stay empty. Costs are always recomputed by the instance's own
 cost function from the returned tour or routes: peers see integer distances (unrounded
 coordinates are scaled by :data:`SCALE` before rounding), so their own objective values
-are not comparable as they are. Our search is warmed up (Numba compilation) before any
-clock starts.
+are not comparable as they are. ``comb.solve`` compiles its kernels before its clock
+starts (:func:`hybridsolve.comb.warm_up`).
 """
 
 from __future__ import annotations
@@ -233,14 +233,12 @@ def _measure(
 
 def run_tsp(instances: Sequence[TSP], budget: Callable[[int], float], seed: int) -> list[Row]:
     """Measure ``comb``'s ILS and LKH-3 on each TSP instance."""
-    comb.solve(routing.tsp_uniform(np.random.default_rng(0), 200), "ils", time_limit=0.2)
     lkh = ("LKH-3", "elkai", lambda instance, _: lkh_cost(instance))
     return _measure("tsp", instances, budget, seed, lkh)
 
 
 def run_cvrp(instances: Sequence[CVRP], budget: Callable[[int], float], seed: int) -> list[Row]:
     """Measure ``comb``'s ILS and PyVRP with the same budget on each CVRP instance."""
-    comb.solve(routing.cvrp(np.random.default_rng(0), 50), "ils", time_limit=0.3)
     pyvrp = ("PyVRP", "pyvrp", lambda instance, seconds: pyvrp_cost(instance, seconds, seed))
     return _measure("cvrp", instances, budget, seed, pyvrp)
 

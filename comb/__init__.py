@@ -7,7 +7,8 @@ the same instance can be solved both ways and cross-checked.
 
 :func:`solve` runs the Numba-compiled heuristics (:mod:`.tsp`, :mod:`.cvrp`, ...) on an
 instance and returns a checked :class:`Solution`; :func:`improve` runs a local search from a
-given solution and returns one too, never worse than the start.
+given solution and returns one too, never worse than the start. Both compile their kernels
+before their time limit's clock starts; :func:`warm_up` does that step alone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .graphs import MIS
 from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP, Rounding
 from .scheduling import SMTT
-from .solve import Solution, improve, solve
+from .solve import Solution, improve, solve, warm_up
 
 __all__ = [
     "ATSP",
@@ -30,4 +31,5 @@ __all__ = [
     "Solution",
     "improve",
     "solve",
+    "warm_up",
 ]

@@ -28,7 +28,10 @@ def frozen(array: np.ndarray) -> np.ndarray:
 
 
 def float_array(value, what: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    """A finite float64 copy of ``value`` with the given shape (``None`` = any length).
+    """A finite, C-ordered float64 copy of ``value`` with the given shape (``None`` = any length).
+
+    C order whatever the input's, so that kernels meet one array layout per instance type
+    (see :mod:`hybridsolve.comb.warmup`).
 
     Raises
     ------
@@ -38,7 +41,7 @@ def float_array(value, what: str, shape: tuple[int | None, ...]) -> np.ndarray:
     if isinstance(value, (str, bytes)):
         raise ProblemError(f"{what} must be numeric, got a string")
     try:
-        out = np.array(value, dtype=np.float64)
+        out = np.array(value, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
         raise ProblemError(f"{what} must be a numeric array ({exc})") from None
     parts = ["n" if s is None else str(s) for s in shape]
@@ -98,7 +101,7 @@ def square_matrix(value, what: str, n: int | None = None) -> np.ndarray:
     if isinstance(value, (str, bytes)):
         raise ProblemError(f"{what} must be numeric, got a string")
     try:
-        out = np.array(value, dtype=np.float64)
+        out = np.array(value, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
         raise ProblemError(f"{what} must be a numeric array ({exc})") from None
     if out.ndim != 2 or out.shape[0] != out.shape[1]:

@@ -8,6 +8,9 @@ the instance's own validity check and wraps it in a frozen :class:`Solution`.
 
 :func:`improve` runs a type's local search (:data:`_IMPROVERS`) from a given solution
 instead, with the same checks and the same :class:`Solution`.
+
+Both first compile the kernels they will run (:mod:`.warmup`), before the clock of their
+time limit starts; :func:`warm_up` does that step alone.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ import numpy as np
 
 from hybridsolve.mip.errors import ProblemError, SolverError, UsageError
 
-from . import cvrp, graphs, knapsack, op, scheduling, tsp
+from . import cvrp, graphs, knapsack, op, scheduling, tsp, warmup
 from ._search import Progress, Tracker
 from .graphs import MIS
 from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP
 from .scheduling import SMTT
 
-__all__ = ["PLUGINS", "Solution", "improve", "methods", "register_method", "solve"]
+__all__ = ["PLUGINS", "Solution", "improve", "methods", "register_method", "solve", "warm_up"]
 
 #: Entry-point group of packages that add methods: each entry names a function, called once
 #: with no arguments the first time :func:`solve` meets a method it does not know, that
@@ -309,6 +312,7 @@ def solve(
     -------
     Solution
         Checked with the instance's own check (``check_tour``, ``check_routes``, ...).
+        Its ``runtime`` and trajectory count from the start of the search.
 
     Raises
     ------
@@ -317,22 +321,21 @@ def solve(
         seed that is not an integer.
     SolverError
         When a method returns an answer the instance's check refuses (a bug).
+
+    Notes
+    -----
+    The built-in methods run Numba-compiled kernels. Before the clock of ``time_limit``
+    starts, :func:`warm_up` compiles those the method needs (or loads them from Numba's
+    cache, next to the modules), by running it once on a tiny instance of the same
+    layout: the first call in a process may take several seconds longer than
+    ``time_limit`` with an empty cache, but its search gets the whole limit, as later
+    calls do.
     """
-    kind = type(instance)
-    if kind not in _METHODS:
-        known = ", ".join(sorted(t.__name__ for t in _METHODS))
-        raise UsageError(f"no heuristics for {kind.__name__}; solve takes {known}")
-    table = _METHODS[kind]
-    name = _BUILTIN[kind][-1] if method is None else method
-    if name not in table:
-        _load_plugins()
-    if name not in table:
-        raise UsageError(
-            f"unknown method {name!r} for {kind.__name__}; choose from {', '.join(table)}"
-        )
+    name, function = _method(instance, method, options)
     _check_limits(time_limit, seed)
-    function = table[name]
-    _check_options(function, f"method {name!r}", options, ("instance", "tracker", "seed"))
+    kind = type(instance)
+    if name in _BUILTIN[kind]:
+        warmup.warm_method(instance, name, function, options)
     tracker = Tracker(time_limit, progress, maximize=_ANSWERS[kind][3])
     answer = function(instance, tracker=tracker, seed=int(seed), **options)
     runtime = tracker.elapsed()
@@ -389,7 +392,8 @@ def improve(
     Returns
     -------
     Solution
-        Method ``"improve"``; its trajectory starts with the cost of ``solution``.
+        Method ``"improve"``; its trajectory starts with the cost of ``solution``. The
+        kernels are compiled before the clock starts, as in :func:`solve`.
 
     Raises
     ------
@@ -411,6 +415,7 @@ def improve(
     field, _, _, maximize = _ANSWERS[kind]
     _check_options(function, f"improve for {kind.__name__}", options,
                    ("instance", field, "tracker", "seed"))  # fmt: skip
+    warmup.warm_improver(instance, function, options)
     tracker = Tracker(time_limit, maximize=maximize)
     try:
         start, start_cost = _answer(instance, solution)
@@ -426,6 +431,70 @@ def improve(
     if (cost < start_cost) if maximize else (cost > start_cost):
         answer, cost = start, start_cost
     return _solution(instance, "improve", answer, cost, runtime, tracker, int(seed))
+
+
+def warm_up(instance: Any, method: str | None = None, **options: Any) -> float:
+    """Compile the kernels that ``solve(instance, method, **options)`` will run.
+
+    :func:`solve` does this itself before its clock starts; calling it first only moves
+    the wait (the command line does, to report it). The method runs once on a tiny
+    instance of the same type and layout (:func:`hybridsolve.comb.warmup.twin`), which
+    makes Numba compile, or load from its cache, the kernels with the argument types of
+    the real run. Each method, layout and set of options is warmed once per process.
+
+    Parameters
+    ----------
+    instance : TSP, ATSP, CVRP, OP, KP, MIS or SMTT
+        The instance to be solved.
+    method : str, optional
+        As for :func:`solve`.
+    **options
+        The method options of the run (``start``, ``k``, ...; ``iterations`` does not
+        matter).
+
+    Returns
+    -------
+    float
+        Seconds spent: several with an empty Numba cache, a fraction of one when the
+        kernels come from the cache, 0 when already warmed (and for methods added with
+        :func:`register_method`, which are not warmed).
+
+    Raises
+    ------
+    UsageError
+        On an unknown instance type, method or option.
+    """
+    name, function = _method(instance, method, options)
+    if name not in _BUILTIN[type(instance)]:
+        return 0.0
+    return warmup.warm_method(instance, name, function, options)
+
+
+def _method(
+    instance: Any, method: str | None, options: dict[str, Any]
+) -> tuple[str, Callable[..., Any]]:
+    """The name and function of a method for ``instance``, its options checked.
+
+    Raises
+    ------
+    UsageError
+        On an unknown instance type, method or option.
+    """
+    kind = type(instance)
+    if kind not in _METHODS:
+        known = ", ".join(sorted(t.__name__ for t in _METHODS))
+        raise UsageError(f"no heuristics for {kind.__name__}; solve takes {known}")
+    table = _METHODS[kind]
+    name = _BUILTIN[kind][-1] if method is None else method
+    if name not in table:
+        _load_plugins()
+    if name not in table:
+        raise UsageError(
+            f"unknown method {name!r} for {kind.__name__}; choose from {', '.join(table)}"
+        )
+    function = table[name]
+    _check_options(function, f"method {name!r}", options, ("instance", "tracker", "seed"))
+    return name, function
 
 
 def _check_limits(time_limit: float | None, seed: int) -> None:

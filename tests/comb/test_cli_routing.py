@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,36 @@ def test_tsp_progress_lines_and_gap(capsys):
     code, out, _ = run(capsys, "tsp", str(DATA / "tiny.tsp"), "--method", "or_opt",
                        "--best-known", "15", "--seed", "3")  # fmt: skip
     assert code == 0
-    lines = out.splitlines()
+    # a first run with an empty Numba cache says that it compiled, after the first line
+    lines = [line for line in out.splitlines() if not line.startswith("compiling kernels")]
     assert lines[0].startswith(str(DATA / "tiny.tsp"))
     assert lines[1].split() == ["time", "cost"]
     assert lines[-1].startswith("cost 15  gap 0.000% to best known 15")
     assert "method or_opt" in lines[-1]
+
+
+def test_compiling_is_reported_and_not_counted_in_the_time_limit(capsys, monkeypatch):
+    import hybridsolve.comb
+
+    calls = []
+
+    def warm_up(instance, method=None, **options) -> float:
+        calls.append((method, options))
+        time.sleep(1.0)
+        return 1.0
+
+    monkeypatch.setattr(hybridsolve.comb, "warm_up", warm_up)
+    argv = ("tsp", str(DATA / "euc10.tsp"), "--time-limit", "0.2", "--option", "k=5")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and calls == [(None, {"k": 5})]
+    lines = out.splitlines()
+    assert lines[1] == "compiling kernels (first run only): 1.0 s"
+    assert lines[2].split() == ["time", "cost"]
+    assert float(lines[-1].split(" time ")[1].split()[0]) < 1.0  # the search's time only
+    for quiet in ("--quiet", "--json"):
+        code, out, _ = run(capsys, *argv, quiet)
+        assert code == 0 and "compiling" not in out
+    assert json.loads(out)["runtime"] < 1.0
 
 
 def test_atsp_file_and_options(capsys):
