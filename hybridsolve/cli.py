@@ -187,6 +187,14 @@ def _parser() -> argparse.ArgumentParser:
         route.add_argument("--plot", metavar="OUT.png", help="draw the tour or routes")
         route.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    warm = verbs.add_parser(
+        "warmup", help="compile the heuristics' kernels once, after installing",
+        description="Compile every Numba kernel of the comb heuristics into Numba's cache, "
+        "so that the first tsp/cvrp run (and comb.solve) is as fast as later ones.",
+        epilog=_EPILOG,
+    )  # fmt: skip
+    warm.add_argument("--quiet", action="store_true", help="no progress lines")
+
     learn = verbs.add_parser(
         "train", help="train a neural policy (neural extra)",
         description="Train a neural policy. 'hybridsolve train bq --help' lists the options "
@@ -205,6 +213,18 @@ def _cmd_train(argv: Sequence[str]) -> int:
     from hybridsolve.neural.bq.train import main as train_main
 
     return train_main(argv, prog="hybridsolve train bq")
+
+
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    """``hybridsolve warmup``: compile (or load from the cache) every comb kernel."""
+    from hybridsolve.warmup import warm_everything
+
+    def show(label: str, seconds: float) -> None:
+        print(f"{seconds:7.2f} s  {label}", flush=True)
+
+    total = warm_everything(None if args.quiet else show)
+    print(f"kernels ready in {total:.1f} s")
+    return 0
 
 
 def _fmt(value: float | None, width: int) -> str:
@@ -542,6 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": _cmd_report,
             "tsp": _cmd_route,
             "cvrp": _cmd_route,
+            "warmup": _cmd_warmup,
         }[args.command]
     from hybridsolve.mip.errors import HybridsolveError
 

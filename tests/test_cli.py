@@ -380,3 +380,14 @@ def test_console_script_version():
         pytest.skip("the hybridsolve console script is not installed next to this python")
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"hybridsolve {hybridsolve.__version__}"
+
+
+def test_warmup_compiles_every_comb_kernel_and_says_so():
+    """'hybridsolve warmup' runs every comb method on every instance layout and reports it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "hybridsolve", "warmup"], capture_output=True, text=True, timeout=900
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-1].startswith("kernels ready in ") and len(lines) == 12
+    assert any("CVRP" in line for line in lines) and any("SMTT" in line for line in lines)

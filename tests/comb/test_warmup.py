@@ -19,14 +19,12 @@ from hybridsolve.mip import UsageError
 # disk cache has them all): for every built-in method and improver, on instances of every
 # layout, warming must leave nothing for the real call to compile or load.
 _SCRIPT = r"""
-import numpy as np
 from hybridsolve import comb
 from hybridsolve.comb import _random, cvrp, graphs, knapsack, neighbours, op, scheduling, tsp
 from hybridsolve.comb import warmup
 from hybridsolve.comb.solve import _IMPROVERS, methods
-from hybridsolve.datasets import routing
-from hybridsolve.datasets.graphs import erdos_renyi
 from hybridsolve.mip import UsageError
+from hybridsolve.warmup import instances as every_layout
 
 MODULES = (_random, cvrp, graphs, knapsack, neighbours, op, scheduling, tsp)
 
@@ -49,23 +47,7 @@ def fresh(label, before):
         print("COMPILED IN THE RUN", label, sorted(grown))
 
 
-rng = np.random.default_rng(5)
-tsp30 = routing.tsp_uniform(rng, 30)
-vrp = routing.cvrp(rng, 30)
-kp = routing.knapsack(rng, 30)
-instances = [
-    tsp30,
-    comb.TSP(distances=tsp30.distance_matrix()),
-    comb.TSP(coords=np.asfortranarray(1000 * tsp30.coords), rounding="nint"),
-    routing.atsp(rng, 20),
-    vrp,
-    comb.CVRP(vrp.coords, vrp.demands, vrp.capacity, distances=vrp.distance_matrix()),
-    routing.op(rng, 30),
-    kp,
-    comb.KP(kp.values.astype(float), kp.weights.astype(float), float(kp.capacity)),
-    comb.MIS(30, erdos_renyi(rng, 30, 0.2), weights=rng.random(30)),
-    routing.smtt(rng, 20),
-]
+instances = every_layout()
 for instance in instances:
     for method in methods(instance):
         options = {"iterations": 20} if method in ("ils", "ls") else {}
