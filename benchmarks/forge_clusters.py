@@ -22,7 +22,10 @@ Features, one vector per instance:
   (numbers of variables, constraints and nonzeros, density, fractions of binary / general
   integer / continuous variables, of equality / ``<=`` / ``>=`` / ranged rows, objective
   sense, row and column degree statistics, coefficient, objective, right-hand side and
-  bound statistics), standardised over the clustered instances (z-scores).
+  bound statistics), standardised over the clustered instances (z-scores);
+- ``stats w/o size``: the same without the six that grow with the instance's size
+  (:data:`SIZE_STATISTICS`): whether the domains differ in more than their sizes, which are
+  fixed per registered distribution.
 
 Clustering. KMeans (scikit-learn, ``--restarts`` initialisations, the best inertia kept,
 ``random_state = --seed``) with ``k`` = the number of domains, scored by normalised mutual
@@ -146,6 +149,15 @@ STATISTICS = (
     "rhs_zero",
     "col_upper_finite",
     "col_lower_nonzero",
+)
+#: The statistics that grow with the instance's size, left out of the ``stats w/o size`` row.
+SIZE_STATISTICS = (
+    "log_vars",
+    "log_cons",
+    "log_nonzeros",
+    "density",
+    "row_degree_mean",
+    "col_degree_mean",
 )
 
 #: ``embed(problems) -> embeddings``: objects with (at least) the attributes in ``VIEWS``.
@@ -437,7 +449,8 @@ class FeatureRow:
     Attributes
     ----------
     features : str
-        ``"forge vector"``, ``"forge histogram"``, ``"forge pooled"`` or ``"statistics"``.
+        ``"forge vector"``, ``"forge histogram"``, ``"forge pooled"``, ``"statistics"`` or
+        ``"stats w/o size"``.
     dim : int
         Length of the feature vectors.
     nmi_domain, purity_domain : float
@@ -785,9 +798,12 @@ def measure(
         report(row.line())
     matrix = _stack(stats, "statistics")
     unseen_stats, fitted = standardise(matrix[count:], matrix[:count])
-    row = _score("statistics", fitted, unseen_stats, items, unseen, seed=seed, restarts=restarts)
-    rows.append(row)
-    report(row.line())
+    keep = [i for i, name in enumerate(STATISTICS) if name not in SIZE_STATISTICS]
+    for name, columns in (("statistics", slice(None)), ("stats w/o size", keep)):
+        row = _score(name, fitted[:, columns], unseen_stats[:, columns], items, unseen,
+                     seed=seed, restarts=restarts)  # fmt: skip
+        rows.append(row)
+        report(row.line())
     report("encode time per instance (each embedded alone, after a warm-up call):")
     for timing in timings:
         report(timing.line())

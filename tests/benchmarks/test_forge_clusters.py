@@ -15,6 +15,7 @@ import pytest
 
 from hybridsolve.benchmarks import forge_clusters
 from hybridsolve.benchmarks.forge_clusters import (
+    SIZE_STATISTICS,
     STATISTICS,
     location_set_cover,
     main,
@@ -90,7 +91,7 @@ def test_registry_items_are_test_split_with_labels(tiny):
 def test_separable_toy_embeddings_score_one_and_table_is_well_formed(tiny):
     items, unseen, result, lines = tiny
     assert [row.features for row in result.rows] == [
-        "forge vector", "forge histogram", "forge pooled", "statistics",
+        "forge vector", "forge histogram", "forge pooled", "statistics", "stats w/o size",
     ]  # fmt: skip
     assert result.domains == ("mdknapsack", "setcover")
     assert result.labels == tuple(sorted(NAMES))
@@ -106,13 +107,14 @@ def test_separable_toy_embeddings_score_one_and_table_is_well_formed(tiny):
     assert pooled.purity_domain == pytest.approx(6 / 9)
     stats = result.row("statistics")
     assert stats.dim == len(STATISTICS)
+    assert result.row("stats w/o size").dim == len(STATISTICS) - len(SIZE_STATISTICS)
     for row in result.rows:
         for value in (row.nmi_domain, row.purity_domain, row.nmi_level, row.purity_level,
                       row.nmi_level_k, row.purity_level_k):  # fmt: skip
             assert np.isfinite(value) and 0.0 <= value <= 1.0 + 1e-12
         assert len(row.clusters) == 9 and len(row.unseen_clusters) == 3
         assert 0 <= row.unseen_hits <= 3
-        assert row.line().split()[0] in ("forge", "statistics")
+        assert row.line().startswith(f"  {row.features} ")
     for timing in result.timings:
         assert len(timing.seconds) == 9 and min(timing.seconds) > 0
         assert timing.total >= timing.median > 0
