@@ -790,8 +790,14 @@ def measure(
     )
     rows = []
     report(header(len(domains), len(labels)))
+    matrices: dict[str, np.ndarray] = {}
+    notes = []
     for view in views:
         matrix = _stack([getattr(e, view) for e in embeddings], f"forge {view}")
+        for other, seen in matrices.items():
+            if seen.shape == matrix.shape and np.array_equal(seen, matrix):
+                notes.append(f"  (forge {view} is the same array as forge {other})")
+        matrices[view] = matrix
         row = _score(f"forge {view}", matrix[:count], matrix[count:], items, unseen,
                      seed=seed, restarts=restarts)  # fmt: skip
         rows.append(row)
@@ -804,6 +810,8 @@ def measure(
                      seed=seed, restarts=restarts)  # fmt: skip
         rows.append(row)
         report(row.line())
+    for note in notes:
+        report(note)
     report("encode time per instance (each embedded alone, after a warm-up call):")
     for timing in timings:
         report(timing.line())

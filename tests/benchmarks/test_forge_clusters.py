@@ -207,3 +207,36 @@ def test_command_line_errors(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(forge_clusters, "_forge_embedder", lambda weights, device: None)
     assert main(["--distributions", "setcover-easy", "--folder", str(empty)]) == 3
     assert "no .mps, .lp, .mps.gz, .lp.gz files" in capsys.readouterr().err
+
+
+def test_real_encoder_with_tiny_untrained_weights(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch_geometric")
+    from hybridsolve.neural import register, save
+    from hybridsolve.neural.forge import Forge
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        model = Forge(width=8, layers=1, codes=16, rank=4)
+        entry = {"problem": "mip", "model": model.config(), "train_sizes": [0], "instances": 0,
+                 "labeller": "none", "knn": None, "data_seed": 0, "train_command": "test",
+                 "validation_gap": None, "device": "cpu", "epochs": 0, "seconds": 0.0,
+                 "created": "2025-01-01T00:00:00Z"}  # fmt: skip
+        entry = save(model.state_dict(), tmp_path / "tiny-forge.pt", entry=entry)
+        register("tiny-forge", entry, tmp_path)
+        argv = ["--distributions", "setcover-easy,mdknapsack-easy", "--per-distribution", "2",
+                "--unseen", "2", "--restarts", "2", "--device", "cpu", "--weights",
+                str(tmp_path / "tiny-forge.pt"), "--json", str(tmp_path / "o.json")]  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert main(argv) == 0
+    finally:
+        torch.set_num_threads(before)
+    text = capsys.readouterr().out
+    assert "tiny-forge.pt (sha256" in text and "train command: test" in text
+    data = json.loads((tmp_path / "o.json").read_text())
+    dims = {row["features"]: row["dim"] for row in data["rows"]}
+    assert dims["forge histogram"] == 16 and dims["forge pooled"] == 16  # codes; 2 x width
+    assert len(data["instances"]) == 4 and data["timings"]["forge"]["total"] > 0
