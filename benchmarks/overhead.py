@@ -15,8 +15,10 @@ the raw median; its median over the instances whose raw median lies in 0.5-10 s 
 with the target 1.05. The two paths must agree on the objective (to 1e-6 relative) and on
 whether optimality was proven; a disagreement is reported loudly and makes the script exit
 with status 1. Node counts of both paths are printed: different counts mean the solver took
-a different path (SCIP, for one, orders the variables it reads from a file differently from
-a model built in code), so that row's ratio mixes overhead with performance variability.
+a different path (hybridsolve builds the SCIP model in code in the variable order SCIP's MPS
+reader produces, and hands HiGHS the column entries in the file's order, so counts differ
+only where a file departs from the usual layout), and that row's ratio then mixes overhead
+with performance variability.
 
 A second group, "file order", holds small capacitated lot-sizing models (the kind of
 production-planning model MIPLIB's vpm2 is) written with the entries of each column in a

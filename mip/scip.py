@@ -58,6 +58,15 @@ def build_scip(problem: Problem) -> tuple[pyscipopt.Model, list[pyscipopt.Variab
             problem.c.tolist(),
         )
     ]
+    # SCIP's MPS reader creates integer columns as binaries and re-types each one that has
+    # a bounds entry (integer, then binary again), which moves it in SCIP's variable
+    # array; doing the same gives SCIP the variable order, and so the search, of its own
+    # reader on a typical MPS file (every binary with a bounds line, as MIPLIB's files
+    # and HiGHS's writer have them).
+    binary = problem.integrality & (problem.col_lower == 0.0) & (problem.col_upper == 1.0)
+    for j in np.flatnonzero(binary).tolist():
+        model.chgVarType(variables[j], "I")
+        model.chgVarType(variables[j], "B")
     Term = pyscipopt.scip.Term
     indptr, indices, data = problem.A.indptr, problem.A.indices.tolist(), problem.A.data.tolist()
     for i, name in enumerate(problem.con_names):

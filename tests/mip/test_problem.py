@@ -181,3 +181,22 @@ def test_column_entries_of_a_built_model_are_sorted_and_read_only():
     assert value.tolist() == [1.0, 1.0, 1.0, -1.0]
     with pytest.raises(ValueError):
         index[0] = 1
+
+
+def test_scip_model_has_the_variable_order_of_scips_own_reader(tmp_path):
+    """SCIP's search depends on its variable order; build_scip mirrors its MPS reader."""
+    import pyscipopt
+
+    rng = np.random.default_rng(3)
+    A = sp.random(6, 9, density=0.5, random_state=4, format="csr")
+    problem = Problem.from_arrays(
+        rng.random(9), A, row_upper=2.0, col_upper=[1, 1, 5, 1, 1, 1, 1, 1, 1],
+        integrality=[True] * 6 + [False] * 3,
+    )  # fmt: skip
+    path = write(problem, tmp_path / "order.mps")
+    reader = pyscipopt.Model()
+    reader.hideOutput()
+    reader.readProblem(str(path))
+    ours = read(path).to_scip()
+    assert [v.name for v in ours.getVars()] == [v.name for v in reader.getVars()]
+    assert [v.name for v in ours.getVars()][:2] == ["x4", "x0"]  # not the file's order
