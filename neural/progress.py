@@ -1,4 +1,4 @@
-"""A progress display for the long loops of BQ-NCO training: tqdm when installed, else lines.
+"""A progress display for long training and labelling loops: tqdm when installed, else lines.
 
 tqdm is not a dependency of hybridsolve; when it is importable a bar is shown, otherwise a
 line ``step 1200/5000  loss 0.4312`` is printed every few seconds.

@@ -14,7 +14,8 @@ travels with its files, so the recorded command names its paths relative to the 
 folder it is run from (the repository root for the shipped weights).
 
 Files are read with ``torch.load(..., weights_only=True)``, which unpickles tensors and
-plain containers only. Every problem with a weights file or a manifest raises
+plain containers only; :func:`load_model` builds a model from an entry's ``model`` field and
+loads its weights into it. Every problem with a weights file or a manifest raises
 :class:`WeightsError`, one line, exit code 3.
 """
 
@@ -25,11 +26,13 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybridsolve.mip.errors import InputError, UsageError
 
+from . import runtime
 from .runtime import device, require_torch
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ __all__ = [
     "WeightsError",
     "available",
     "load",
+    "load_model",
     "manifest",
     "register",
     "save",
@@ -409,3 +413,99 @@ def load(
     if expected is not None:
         _check_shapes(state_dict, expected, path)
     return state_dict, entry
+
+
+#: Models already loaded by :func:`load_model`, by (builder, file, sha256, device, file size
+#: and mtime); a few at most.
+_LOADED: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+_KEEP = 4
+
+
+def _entry_of(weights: str | os.PathLike[str]) -> tuple[str, dict[str, Any] | None]:
+    """The weights file (as a string) and its manifest entry, or ``None`` when none is found."""
+    if isinstance(weights, os.PathLike) or str(weights).endswith(".pt"):
+        path = Path(weights)
+        entries = manifest(path.parent) if (path.parent / MANIFEST).exists() else {}
+        entry = next((e for e in entries.values() if e["file"] == path.name), None)
+        return str(path.resolve()), entry
+    entry = manifest().get(str(weights))
+    file = str(DIRECTORY / entry["file"]) if entry is not None else str(weights)
+    return file, entry
+
+
+def load_model(
+    weights: str | os.PathLike[str],
+    build: Callable[..., torch.nn.Module],
+    *,
+    device: str | torch.device = "auto",
+    problem: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """A model built from a manifest entry's ``model`` field and loaded with its weights.
+
+    The model is ``build(**entry["model"])``; its parameter shapes are passed to
+    :func:`load` as ``expected``, so weights trained with other hyper-parameters fail with a
+    one-line :class:`WeightsError`. Loaded models are kept in memory (by builder, file,
+    checksum and device) for the next call.
+
+    Parameters
+    ----------
+    weights : str or path-like
+        A name in the shipped registry, or a ``.pt`` file with a ``manifest.json`` beside it
+        that describes it (as the trainers write).
+    build : callable
+        The model class (or a function) taking the entry's ``model`` as keyword arguments;
+        it may raise :class:`~hybridsolve.mip.UsageError` or ``TypeError`` on bad ones.
+    device : str or torch.device, default "auto"
+        Where the model goes.
+    problem : str, optional
+        The problem the weights must have been trained for (the entry's ``problem``).
+
+    Returns
+    -------
+    model : torch.nn.Module
+        In eval mode.
+    entry : dict
+        The manifest entry.
+
+    Raises
+    ------
+    WeightsError
+        Unknown name, missing manifest entry, a file that is missing, corrupt or modified,
+        an entry for another problem or with bad hyper-parameters, or mismatched shapes.
+    """
+    torch = require_torch()
+    dev = device if isinstance(device, torch.device) else runtime.device(device)
+    file, entry = _entry_of(weights)
+    if entry is None:
+        named = not (isinstance(weights, os.PathLike) or str(weights).endswith(".pt"))
+        if named or not os.path.exists(file):
+            load(weights)  # raises "unknown weights ..., available: ..." or "does not exist"
+        raise WeightsError(
+            f"{file}: no {MANIFEST} entry beside it describes this file, so the model's "
+            "hyper-parameters are unknown; register it with hybridsolve.neural.weights.register"
+        )
+    if problem is not None and entry["problem"] != problem:
+        raise WeightsError(f"{file}: trained for {entry['problem']!r}, not for {problem!r}")
+    try:
+        stat = os.stat(file)
+        key: tuple[Any, ...] = (build, file, entry["sha256"], str(dev), stat.st_size,
+                                stat.st_mtime_ns)  # fmt: skip
+    except OSError:
+        key = ()  # missing file: load() below says so
+    if key in _LOADED:
+        return _LOADED[key]
+    try:
+        model = build(**entry["model"])
+    except Exception as exc:  # UsageError or TypeError from unknown keyword arguments
+        raise WeightsError(
+            f"{file}: the manifest's model hyper-parameters are unusable ({exc})"
+        ) from None
+    expected = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    state_dict, entry = load(weights, map_location=dev, expected=expected)
+    model.load_state_dict(state_dict)
+    model.to(dev).eval()
+    if key:
+        while len(_LOADED) >= _KEEP:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = (model, entry)
+    return model, entry

@@ -31,8 +31,8 @@ import numpy as np
 
 from hybridsolve.mip.errors import UsageError
 
+from ..progress import Progress
 from .problem import BQProblem, get
-from .progress import Progress
 
 __all__ = ["Labels", "label_key", "make_labels"]
 

@@ -21,7 +21,6 @@ Quotienting for Efficient Neural Combinatorial Optimization", NeurIPS 2023.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,29 +28,12 @@ import torch
 from hybridsolve.comb._search import Tracker
 from hybridsolve.mip.errors import ProblemError, UsageError
 
-from ..runtime import device as resolve_device
-from ..weights import DIRECTORY, MANIFEST, WeightsError, load, manifest
+from ..weights import load_model
 from .decode import decode
 from .model import BQPolicy
 from .problem import BQProblem, get
 
 __all__ = ["bq", "load_policy"]
-
-#: Policies already loaded, by (file, sha256, device, file size and mtime); a few at most.
-_LOADED: dict[tuple[Any, ...], tuple[BQPolicy, dict[str, Any]]] = {}
-_KEEP = 4
-
-
-def _entry(weights: str | os.PathLike[str]) -> tuple[str, dict[str, Any] | None]:
-    """The weights file (as a string) and its manifest entry, or ``None`` when none is found."""
-    if isinstance(weights, os.PathLike) or str(weights).endswith(".pt"):
-        path = Path(weights)
-        entries = manifest(path.parent) if (path.parent / MANIFEST).exists() else {}
-        entry = next((e for e in entries.values() if e["file"] == path.name), None)
-        return str(path.resolve()), entry
-    entry = manifest().get(str(weights))
-    file = str(DIRECTORY / entry["file"]) if entry is not None else str(weights)
-    return file, entry
 
 
 def load_policy(
@@ -62,10 +44,10 @@ def load_policy(
 ) -> tuple[BQPolicy, dict[str, Any]]:
     """A :class:`~.model.BQPolicy` built from a manifest entry and loaded with its weights.
 
-    The model is constructed from the entry's ``model`` field and its parameter shapes are
-    passed to :func:`hybridsolve.neural.weights.load` as ``expected``, so weights trained
-    with other hyper-parameters fail with a one-line :class:`WeightsError`. Loaded policies
-    are kept in memory (by file, checksum and device) for the next call.
+    :func:`hybridsolve.neural.weights.load_model` with :class:`~.model.BQPolicy`: the model
+    is constructed from the entry's ``model`` field and its parameter shapes are checked, so
+    weights trained with other hyper-parameters fail with a one-line :class:`WeightsError`.
+    Loaded policies are kept in memory (by file, checksum and device) for the next call.
 
     Parameters
     ----------
@@ -90,40 +72,7 @@ def load_policy(
         Unknown name, missing manifest entry, a file that is missing, corrupt or modified,
         an entry for another problem or with bad hyper-parameters, or mismatched shapes.
     """
-    dev = device if isinstance(device, torch.device) else resolve_device(device)
-    file, entry = _entry(weights)
-    if entry is None:
-        named = not (isinstance(weights, os.PathLike) or str(weights).endswith(".pt"))
-        if named or not os.path.exists(file):
-            load(weights)  # raises "unknown weights ..., available: ..." or "does not exist"
-        raise WeightsError(
-            f"{file}: no {MANIFEST} entry beside it describes this file, so the model's "
-            "hyper-parameters are unknown; register it with hybridsolve.neural.weights.register"
-        )
-    if problem is not None and entry["problem"] != problem:
-        raise WeightsError(f"{file}: trained for {entry['problem']!r}, not for {problem!r}")
-    try:
-        stat = os.stat(file)
-        key: tuple[Any, ...] = (file, entry["sha256"], str(dev), stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        key = ()  # missing file: load() below says so
-    if key in _LOADED:
-        return _LOADED[key]
-    try:
-        policy = BQPolicy(**entry["model"])
-    except Exception as exc:  # UsageError or TypeError from unknown keyword arguments
-        raise WeightsError(
-            f"{file}: the manifest's model hyper-parameters are unusable ({exc})"
-        ) from None
-    expected = {name: tuple(value.shape) for name, value in policy.state_dict().items()}
-    state_dict, entry = load(weights, map_location=dev, expected=expected)
-    policy.load_state_dict(state_dict)
-    policy.to(dev).eval()
-    if key:
-        while len(_LOADED) >= _KEEP:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = (policy, entry)
-    return policy, entry
+    return load_model(weights, BQPolicy, device=device, problem=problem)
 
 
 def _polish(problem: BQProblem, instance: Any, answer: Any, seed: int,

@@ -43,29 +43,35 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
-import shlex
 import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import torch
 
 from hybridsolve.mip.errors import UsageError
 
+from ..progress import Progress
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
+from ..training import (
+    TrainingConfig,
+    config_parser,
+    describe_device,
+    load_checkpoint,
+    save_checkpoint,
+    warmup_cosine,
+)
 from ..weights import WeightsError, register, save
 from .decode import greedy
 from .imitation import imitation_loss
 from .labels import make_labels
 from .model import BQPolicy
 from .problem import PROBLEMS, BQProblem, get
-from .progress import Progress
 
 __all__ = ["TrainConfig", "build_parser", "datasets", "gap", "main", "train"]
 
@@ -73,7 +79,7 @@ __all__ = ["TrainConfig", "build_parser", "datasets", "gap", "main", "train"]
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(TrainingConfig):
     """Everything that defines a BQ-NCO training run.
 
     The defaults are a small CPU recipe (a ``dim=64, layers=4`` policy); the recipes
@@ -156,6 +162,12 @@ class TrainConfig:
         Progress bar (tqdm when installed, else a line every few seconds) and epoch lines.
     """
 
+    COMMAND = "hybridsolve train bq"
+    PATHS = frozenset({"checkpoint", "label_cache", "output"})
+    RESUMABLE = frozenset({"device", "amp", "checkpoint", "checkpoint_every", "max_seconds",
+                           "max_steps", "label_workers", "label_cache", "output", "name",
+                           "progress", "validate_every", "workdir"})  # fmt: skip
+
     problem: str = "tsp"
     size: int = 50
     instances: int = 20000
@@ -237,83 +249,17 @@ class TrainConfig:
         words = [PROBLEMS[self.problem].label_method, *(budget or ["its default budget"])]
         return ", ".join(words + [f"seed={self.label_seed}"])
 
-    def path(self, value: str | os.PathLike[str]) -> Path:
-        """``value`` taken relative to the working folder (``workdir``, else the current one)."""
-        return Path(self.workdir or ".").expanduser() / Path(value).expanduser()
-
     def output_path(self) -> Path:
         """The weights file to write."""
         return self.path(self.output if self.output is not None else
                          f"bq-{self.problem}{self.size}.pt")  # fmt: skip
-
-    def _relative(self, field: str) -> str:
-        """A path field written relative to the working folder, with ``/`` separators."""
-        value = getattr(self, field)
-        root = Path(os.path.abspath(self.path(".")))
-        target = Path(os.path.abspath(self.path(value)))
-        if not target.is_relative_to(root):  # symbolic links: compare the real paths too
-            root, target = root.resolve(), target.resolve()
-        if not target.is_relative_to(root):
-            raise UsageError(
-                f"TrainConfig: {field} {str(value)!r} lies outside the working folder {root}; "
-                "the recorded command writes paths relative to it: set workdir (--workdir) "
-                "to a folder that holds every path"
-            )
-        return target.relative_to(root).as_posix()
-
-    def command(self) -> str:
-        """The shell command that reproduces this run, run from the working folder.
-
-        Fields that differ from the defaults, except ``progress`` and ``workdir``; the paths
-        (``checkpoint``, ``label_cache``, ``output``) relative to the working folder.
-
-        Raises
-        ------
-        UsageError
-            One of the paths lies outside the working folder.
-        """
-        words = ["hybridsolve", "train", "bq"]
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if value == field.default or field.name in ("progress", "workdir"):
-                continue
-            flag = "--" + field.name.replace("_", "-")
-            if isinstance(value, bool):
-                words.append(flag if value else "--no-" + flag[2:])
-            elif field.name in _PATHS:
-                words += [flag, self._relative(field.name)]
-            else:
-                words += [flag, "none" if value is None else str(value)]
-        return shlex.join(words)
 
     def registry_name(self) -> str:
         """The name the weights are registered under."""
         return self.name if self.name is not None else f"bq-{self.problem}{self.size}"
 
 
-#: Fields that name files or folders: relative to the working folder.
-_PATHS = frozenset({"checkpoint", "label_cache", "output"})
-
-#: Fields that may change between the chunks of one resumed run.
-_RESUMABLE = frozenset({"device", "amp", "checkpoint", "checkpoint_every", "max_seconds",
-                        "max_steps", "label_workers", "label_cache", "output", "name",
-                        "progress", "validate_every", "workdir"})  # fmt: skip
-
-
-def _settings(config: TrainConfig) -> dict[str, Any]:
-    """The fields a resumed run must share with the checkpoint."""
-    return {k: v for k, v in dataclasses.asdict(config).items() if k not in _RESUMABLE}
-
-
 # ------------------------------------------------------------------ training loop
-
-
-def _learning_rate(config: TrainConfig, step: int, total: int) -> float:
-    warmup = min(500, max(1, total // 20))
-    if step < warmup:
-        return config.lr * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return config.lr * (0.1 + 0.45 * (1.0 + math.cos(math.pi * progress)))
 
 
 def datasets(config: TrainConfig) -> tuple[list[Any], list[Any]]:
@@ -335,40 +281,6 @@ def gap(problem: BQProblem, costs: np.ndarray, reference: np.ndarray) -> float:
     """Mean relative gap of ``costs`` to ``reference`` (positive: worse than the reference)."""
     ratio = np.asarray(costs, dtype=np.float64) / np.asarray(reference, dtype=np.float64)
     return float(np.mean(1.0 - ratio if problem.maximize else ratio - 1.0))
-
-
-def _describe(dev: torch.device) -> str:
-    if dev.type == "cuda":
-        return f"{dev} ({torch.cuda.get_device_name(dev)})"
-    threads = torch.get_num_threads()
-    return f"{dev} ({threads} thread{'s' * (threads != 1)}, {os.cpu_count()} cores)"
-
-
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-
-
-def _load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt files raise many types
-        raise WeightsError(
-            f"checkpoint {path} cannot be read ({type(exc).__name__}); delete it or train "
-            "with resume=False"
-        ) from None
-    if not isinstance(state, dict) or state.get("format") != 1:
-        raise WeightsError(f"{path} is not a BQ-NCO training checkpoint")
-    saved, wanted = state["settings"], _settings(config)
-    for key in sorted(set(saved) | set(wanted)):
-        if saved.get(key) != wanted.get(key):
-            raise UsageError(
-                f"checkpoint {path} was written with {key}={saved.get(key)!r} but this run has "
-                f"{key}={wanted.get(key)!r}; use the same settings or resume=False"
-            )
-    return state
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None:
@@ -450,7 +362,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     step, seconds = 0, 0.0
     history: dict[str, list[float]] = {"loss": [], "gap": []}
     if resume and checkpoint is not None and checkpoint.exists():
-        state = _load_checkpoint(checkpoint, config)
+        state = load_checkpoint(checkpoint, config.settings(), kind="bq",
+                                what="a BQ-NCO training checkpoint")  # fmt: skip
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state["scaler"]:
@@ -462,11 +375,12 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         if config.progress:
             print(f"resuming at step {step}/{total} (epoch {step // per_epoch + 1})", flush=True)
 
-    def save_checkpoint() -> None:
+    def checkpoint_now() -> None:
         if checkpoint is None:
             return
-        _save_checkpoint(checkpoint, {
-            "format": 1, "settings": _settings(config), "model": model.state_dict(),
+        save_checkpoint(checkpoint, {
+            "format": 1, "kind": "bq", "settings": config.settings(),
+            "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scaler": scaler.state_dict() if scaler is not None else {},
             "step": step, "epoch": step // per_epoch, "seconds": seconds,
@@ -489,7 +403,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
             np.random.default_rng([config.seed, 1, step]), dev,
         )  # fmt: skip
         for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(config, step, total)
+            group["lr"] = warmup_cosine(config.lr, step, total)
         optimizer.zero_grad(set_to_none=True)
         autocast = (torch.autocast("cuda", dtype=torch.float16) if use_amp
                     else contextlib.nullcontext())  # fmt: skip
@@ -529,16 +443,16 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
                 config.max_seconds is not None and now - started >= config.max_seconds
             )
             if limit:
-                save_checkpoint()
+                checkpoint_now()
                 say.close()
                 if config.progress:
                     print(f"stopped at step {step}/{total}; checkpoint {checkpoint}: "
                           "train(config, resume=True) continues", flush=True)  # fmt: skip
                 return None
             if step % config.checkpoint_every == 0:
-                save_checkpoint()
+                checkpoint_now()
     say.close()
-    save_checkpoint()
+    checkpoint_now()
 
     output = config.output_path()
     entry = save(model.state_dict(), output, entry={
@@ -546,7 +460,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["gap"][-1] if history["gap"] else None,
-        "device": _describe(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
+        "device": describe_device(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     })  # fmt: skip
     register(config.registry_name(), entry, output.parent)
@@ -558,47 +472,14 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
 # ------------------------------------------------------------------ command line
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
 def build_parser(prog: str = "python -m hybridsolve.neural.bq") -> argparse.ArgumentParser:
     """The training command's argument parser: one option per :class:`TrainConfig` field."""
-    parser = _Parser(
-        prog=prog,
-        description="Train a BQ-NCO policy (tsp, atsp, cvrp, op, kp) by imitation of expert "
-        "solutions (Drakulic et al. 2023). Every field of TrainConfig is an option; 'none' "
-        "clears an optional one.",
-    )
-    kinds = {"int": int, "float": float, "str": str}
-    for field in dataclasses.fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        annotation = str(field.type)
-        if annotation == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
-            continue
-        base = annotation.split("|")[0].strip()
-        convert = kinds[base]
-        if "None" in annotation:
-
-            def convert(text: str, _kind=kinds[base]) -> Any:
-                return None if text.lower() == "none" else _kind(text)
-
-        text = f"default: {field.default}"
-        if field.name in _PATHS:
-            text += "; relative to --workdir, recorded so"
-        elif field.name == "workdir":
-            text = (
-                "the working folder: the paths are taken relative to it, must lie in it "
-                "and are recorded relative to it (default: the current directory)"
-            )
-        parser.add_argument(flag, type=convert, default=field.default, metavar=base.upper(),
-                            help=text)  # fmt: skip
-    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    return parser
+    return config_parser(
+        TrainConfig, prog,
+        "Train a BQ-NCO policy (tsp, atsp, cvrp, op, kp) by imitation of expert solutions "
+        "(Drakulic et al. 2023). Every field of TrainConfig is an option; 'none' clears an "
+        "optional one.",
+    )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m hybridsolve.neural.bq") -> int:

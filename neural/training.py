@@ -1,0 +1,273 @@
+"""What the trainers share (``hybridsolve train bq``, ``hybridsolve train forge``).
+
+- :class:`TrainingConfig`: the base of their frozen configuration dataclasses: paths taken
+  relative to a working folder (``workdir``) and refused outside it, the portable command
+  line that reproduces a run (:meth:`~TrainingConfig.command`), and the settings a resumed
+  run must share with its checkpoint (:meth:`~TrainingConfig.settings`);
+- :func:`config_parser`: an argument parser with one option per field of such a config;
+- :func:`save_checkpoint` / :func:`load_checkpoint`: atomic checkpoint files, checked
+  against the run's settings when read;
+- :func:`warmup_cosine` (learning-rate schedule) and :func:`describe_device` (the
+  manifest's ``device`` field).
+
+torch is imported where a function needs it, so that this module stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+from hybridsolve.mip.errors import UsageError
+
+from .runtime import require_torch
+from .weights import WeightsError
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "Parser",
+    "TrainingConfig",
+    "config_parser",
+    "describe_device",
+    "load_checkpoint",
+    "save_checkpoint",
+    "warmup_cosine",
+]
+
+
+class TrainingConfig:
+    """Base of the frozen dataclasses that configure a trainer.
+
+    Subclasses are dataclasses with a ``workdir: str | None`` field and set the class
+    attributes below. The working folder is ``workdir`` when given, else the current
+    directory: the fields named in :attr:`PATHS` are taken relative to it, must lie inside
+    it, and the recorded command (:meth:`command`) writes them relative to it and leaves
+    ``workdir`` out, so the command runs unchanged from any copy of the working folder.
+    """
+
+    #: The command's first words, e.g. ``"hybridsolve train bq"``.
+    COMMAND: ClassVar[str] = ""
+    #: Fields that name files or folders (a tuple field: several of them).
+    PATHS: ClassVar[frozenset[str]] = frozenset()
+    #: Fields that may change between the chunks of one resumed run.
+    RESUMABLE: ClassVar[frozenset[str]] = frozenset()
+
+    workdir: str | None
+
+    def path(self, value: str | os.PathLike[str]) -> Path:
+        """``value`` taken relative to the working folder (``workdir``, else the current one)."""
+        return Path(self.workdir or ".").expanduser() / Path(value).expanduser()
+
+    def relative(self, field: str, value: str | os.PathLike[str]) -> str:
+        """``value`` of a path field written relative to the working folder, ``/`` separated.
+
+        Raises
+        ------
+        UsageError
+            ``value`` lies outside the working folder.
+        """
+        root = Path(os.path.abspath(self.path(".")))
+        target = Path(os.path.abspath(self.path(value)))
+        if not target.is_relative_to(root):  # symbolic links: compare the real paths too
+            root, target = root.resolve(), target.resolve()
+        if not target.is_relative_to(root):
+            raise UsageError(
+                f"{type(self).__name__}: {field} {str(value)!r} lies outside the working folder "
+                f"{root}; the recorded command writes paths relative to it: set workdir "
+                "(--workdir) to a folder that holds every path"
+            )
+        return target.relative_to(root).as_posix()
+
+    def command(self) -> str:
+        """The shell command that reproduces this run, run from the working folder.
+
+        Fields that differ from the defaults, except ``progress`` and ``workdir``; the paths
+        (:attr:`PATHS`) relative to the working folder; a tuple field as one option per
+        value.
+
+        Raises
+        ------
+        UsageError
+            One of the paths lies outside the working folder.
+        """
+        words = self.COMMAND.split()
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if value == field.default or field.name in ("progress", "workdir"):
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            if isinstance(value, bool):
+                words.append(flag if value else "--no-" + flag[2:])
+            elif isinstance(value, tuple):
+                for item in value:
+                    text = self.relative(field.name, item) if field.name in self.PATHS else item
+                    words += [flag, str(text)]
+            elif field.name in self.PATHS and value is not None:
+                words += [flag, self.relative(field.name, value)]
+            else:
+                words += [flag, "none" if value is None else str(value)]
+        return shlex.join(words)
+
+    def settings(self) -> dict[str, Any]:
+        """The fields a resumed run must share with its checkpoint (all but :attr:`RESUMABLE`)."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()  # type: ignore[call-overload]
+            if key not in self.RESUMABLE
+        }
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def config_parser(
+    config: type[TrainingConfig], prog: str, description: str
+) -> argparse.ArgumentParser:
+    """An argument parser with one option per field of a :class:`TrainingConfig` dataclass.
+
+    ``bool`` fields become ``--x/--no-x``; ``int``, ``float`` and ``str`` fields take a
+    value, ``'none'`` clearing an optional one; ``tuple[str, ...]`` fields are repeatable.
+    ``--resume`` is added.
+
+    Parameters
+    ----------
+    config : type
+        The dataclass.
+    prog, description : str
+        The parser's.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``config(**vars(args))`` builds the run once ``resume`` is popped.
+    """
+    parser = Parser(prog=prog, description=description)
+    kinds = {"int": int, "float": float, "str": str}
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]
+        flag = "--" + field.name.replace("_", "-")
+        annotation = str(field.type)
+        if annotation == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+            continue
+        text = f"default: {field.default}"
+        if field.name in config.PATHS:
+            text += "; relative to --workdir, recorded so"
+        elif field.name == "workdir":
+            text = (
+                "the working folder: the paths are taken relative to it, must lie in it "
+                "and are recorded relative to it (default: the current directory)"
+            )
+        if annotation.startswith("tuple["):
+            base = annotation[len("tuple[") :].split(",")[0].strip()
+            parser.add_argument(flag, type=kinds[base], action="append", default=[],
+                                metavar=base.upper(), help=text + "; repeatable")  # fmt: skip
+            continue
+        base = annotation.split("|")[0].strip()
+        convert = kinds[base]
+        if "None" in annotation:
+
+            def convert(text: str, _kind=kinds[base]) -> Any:
+                return None if text.lower() == "none" else _kind(text)
+
+        parser.add_argument(flag, type=convert, default=field.default, metavar=base.upper(),
+                            help=text)  # fmt: skip
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    return parser
+
+
+def warmup_cosine(peak: float, step: int, total: int) -> float:
+    """Linear warm-up over the first 5% of the steps (at most 500), then cosine decay to a tenth.
+
+    Parameters
+    ----------
+    peak : float
+        The learning rate at the end of the warm-up.
+    step, total : int
+        The step (from 0) and the steps of the whole run.
+
+    Returns
+    -------
+    float
+    """
+    warmup = min(500, max(1, total // 20))
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.45 * (1.0 + math.cos(math.pi * progress)))
+
+
+def describe_device(dev: torch.device) -> str:
+    """The device in words for a manifest: the GPU's name, or the CPU threads and cores."""
+    torch = require_torch()
+    if dev.type == "cuda":
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    threads = torch.get_num_threads()
+    return f"{dev} ({threads} thread{'s' * (threads != 1)}, {os.cpu_count()} cores)"
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write a checkpoint through a temporary file, so a stopped run never leaves half of one."""
+    torch = require_torch()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(
+    path: Path, settings: dict[str, Any], *, kind: str, what: str
+) -> dict[str, Any]:
+    """Read a checkpoint and check that it was written by a run with the same settings.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    settings : dict
+        The resuming run's :meth:`TrainingConfig.settings`.
+    kind : str
+        The trainer that wrote it (the checkpoint's ``kind``; ``"bq"`` when absent).
+    what : str
+        What it is, for the error message (``"a BQ-NCO training checkpoint"``).
+
+    Returns
+    -------
+    dict
+        The checkpoint (``format`` 1).
+
+    Raises
+    ------
+    WeightsError
+        The file cannot be read or is not such a checkpoint.
+    UsageError
+        It was written with other settings.
+    """
+    torch = require_torch()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt files raise many types
+        raise WeightsError(
+            f"checkpoint {path} cannot be read ({type(exc).__name__}); delete it or train "
+            "with resume=False"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != 1 or state.get("kind", "bq") != kind:
+        raise WeightsError(f"{path} is not {what}")
+    saved = state["settings"]
+    for key in sorted(set(saved) | set(settings)):
+        if saved.get(key) != settings.get(key):
+            raise UsageError(
+                f"checkpoint {path} was written with {key}={saved.get(key)!r} but this run has "
+                f"{key}={settings.get(key)!r}; use the same settings or resume=False"
+            )
+    return state
