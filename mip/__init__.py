@@ -7,6 +7,7 @@ from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
 from .check import Certificate, Violation, certified, check
 from .errors import HybridsolveError, InputError, ProblemError, SolverError, UsageError
 from .highs import HighsBackend
+from .hints import Hints, HintSettings, HintWarning
 from .io import problem_from_highs, read, write
 from .problem import Problem, Sense
 from .result import Limit, Result, Status, relative_gap
@@ -20,6 +21,9 @@ __all__ = [
     "Callback",
     "Certificate",
     "HighsBackend",
+    "HintSettings",
+    "HintWarning",
+    "Hints",
     "HybridsolveError",
     "InputError",
     "Limit",

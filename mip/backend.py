@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .check import certified
+from .hints import Hints
 from .problem import Problem
 from .result import Limit, Status, relative_gap
 
@@ -58,11 +59,19 @@ class Request:
     seed : int
         Random seed.
     warm_start : numpy.ndarray or None
-        Start values in file order, NaN where unspecified.
+        Start values in file order, NaN where unspecified. With hints, the solution of
+        the trust-region solve where one was found (see
+        :func:`hybridsolve.mip.trust.better_start`), so a backend that knows nothing of
+        hints still starts from it.
     log : bool
         Whether the backend prints its own log.
     options : dict
         Native parameter names and values, passed through.
+    hints : Hints or None
+        Predictions checked against the model, for what a backend can use beyond the
+        start (SCIP: partial solution, branching priorities; HiGHS: a partial start when
+        there is no warm start). ``None`` without hints or where they do not apply.
+        A backend reports what it did with them in ``Outcome.stats["hints"]``.
     """
 
     deadline: float | None
@@ -72,6 +81,7 @@ class Request:
     warm_start: np.ndarray | None = None
     log: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    hints: Hints | None = None
 
     def time_left(self) -> float | None:
         """Seconds until the deadline now (at least 1 ms), ``None`` without a limit."""

@@ -6,6 +6,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -16,11 +17,13 @@ from .backend import ABANDON, Backend, Callback, Monitor, Outcome, Progress, Req
 from .check import certified, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
+from .hints import Hints, HintWarning, binaries
 from .io import read
 from .problem import Problem
 from .result import Limit, Result, Status, relative_gap
 from .scip import ScipBackend
 from .solfile import start_vector
+from .trust import better_start, trust_region
 
 __all__ = ["BACKENDS", "gap_closed", "solve"]
 
@@ -105,6 +108,7 @@ def solve(
     log: bool = False,
     options: Mapping[str, Any] | None = None,
     progress: Callable[[Progress], None] | None = None,
+    hints: Hints | None = None,
 ) -> Result:
     """Solve a model with one backend and return a certified :class:`Result`.
 
@@ -135,6 +139,13 @@ def solve(
         Native parameter names and values, passed through unchanged.
     progress : callable, optional
         Receives :class:`Progress` at every incumbent and every few seconds.
+    hints : Hints, optional
+        Predicted values and confidences for integer variables (:class:`Hints`; what is
+        done with them is in its :class:`HintSettings`). The trust-region solve runs
+        first, inside ``time_limit``, and its incumbents count as the solve's own; the
+        full model is solved afterwards, so hints never cut off its optimum. A model
+        without binary variables, or hints that predict nothing, is solved without them
+        after one :class:`HintWarning`; ``Result.stats["hints"]`` says what was used.
 
     Returns
     -------
@@ -144,12 +155,15 @@ def solve(
     Raises
     ------
     UsageError
-        Bad arguments, unknown backend name or native option.
+        Bad arguments, unknown backend name or native option, hints that do not match
+        the model.
     InputError
         Unreadable model file or warm-start file.
     """
     start = time.perf_counter()
     _validate(time_limit, mip_rel_gap, threads, seed)
+    if hints is not None and not isinstance(hints, Hints):
+        raise UsageError(f"hints must be a hybridsolve.mip.Hints or None, got {hints!r:.60}")
     if isinstance(backend, str):
         if backend not in BACKENDS:
             raise UsageError(f"unknown solver {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -157,6 +171,8 @@ def solve(
     if not isinstance(problem, Problem):
         problem = read(problem)
     start_values = None if warm_start is None else start_vector(problem, warm_start)
+    if hints is not None:
+        hints.validate(problem)
     empty = problem.empty_domains()
     if empty:
         return Result(
@@ -175,13 +191,81 @@ def solve(
         warm_start=start_values,
         log=log,
         options=dict(options or {}),
+        hints=hints,
     )
-    backend.prepare(problem, request)
     monitor = Monitor(problem, start, deadline, callback, progress)
-    outcome = _run(backend, monitor)
-    if outcome.status is Status.INFEASIBLE_OR_UNBOUNDED and not monitor.stopping:
-        outcome = _settle(problem, type(backend), request, monitor, outcome)
+    hint_stats: dict[str, Any] = {}
+    if hints is not None:
+        request, hint_stats = _hint_step(problem, backend.name, request, monitor)
+    if monitor.stopping:  # the user's callback or Ctrl-C during the trust-region solve
+        outcome = Outcome(Status.FEASIBLE, "interrupted", limit=monitor.stop_reason)
+    else:
+        backend.prepare(problem, request)
+        outcome = _run(backend, monitor)
+        if outcome.status is Status.INFEASIBLE_OR_UNBOUNDED and not monitor.stopping:
+            outcome = _settle(problem, type(backend), request, monitor, outcome)
+    if hints is not None:
+        outcome.stats = {**outcome.stats, "hints": {**hint_stats, **outcome.stats.get("hints", {})}}
     return _finish(problem, backend.name, outcome, monitor, float(mip_rel_gap))
+
+
+def _hint_step(
+    problem: Problem, solver: str, request: Request, monitor: Monitor
+) -> tuple[Request, dict[str, Any]]:
+    """Check that the hints apply and run the trust-region solve.
+
+    Returns the request for the backend (hints dropped where they do not apply, the
+    trust-region point folded into the warm start) and what was done, for
+    ``Result.stats["hints"]``.
+    """
+    hints = request.hints
+    assert hints is not None
+    reason = ""
+    if not binaries(problem).any():
+        reason = "the model has no binary variables"
+    elif not hints.predicted.any():
+        reason = "they predict no variable"
+    if reason:
+        warnings.warn(f"hints ignored: {reason}; solving without them", HintWarning, stacklevel=3)
+        return replace(request, hints=None), {"used": False, "reason": reason}
+    stats: dict[str, Any] = {"used": True, "predicted": int(hints.predicted.sum())}
+    settings = hints.settings
+    region = trust_region(problem, hints) if settings.trust_region else None
+    if region is None:
+        return request, stats
+    trust: dict[str, Any] = {"zeros": len(region.zeros), "ones": len(region.ones)}
+    trust["delta"] = region.delta
+    stats["trust_region"] = trust
+    left = request.time_left()
+    seconds = settings.trust_seconds if left is None else settings.trust_time * left
+    name = settings.trust_solver or (solver if solver in BACKENDS else "scip")
+
+    def forward(time_: float, primal: float, dual: float | None, x: np.ndarray) -> bool:
+        return monitor.incumbent(x, None)  # a bound of the restricted model is no bound
+
+    began = time.perf_counter()
+    found = solve(
+        region.problem(problem),
+        name,
+        time_limit=max(seconds, 1e-3),
+        mip_rel_gap=request.mip_rel_gap,
+        threads=request.threads,
+        seed=request.seed,
+        warm_start=request.warm_start,
+        callback=forward,
+    )
+    if found.limit is Limit.INTERRUPT and not monitor.stopping:
+        monitor.request_stop(Limit.INTERRUPT)  # Ctrl-C
+    point = certified(problem, found.x)
+    trust.update(
+        solver=name,
+        seconds=time.perf_counter() - began,
+        status=found.status.value,
+        objective=point[1].objective if point else None,
+    )
+    if point is None:
+        return request, stats
+    return replace(request, warm_start=better_start(problem, request.warm_start, point[0])), stats
 
 
 def _settle(
@@ -203,7 +287,7 @@ def _settle(
     zero.setflags(write=False)
     feasibility = replace(problem, c=zero, offset=0.0, sense="minimize")
     probe = factory()
-    probe.prepare(feasibility, replace(request, warm_start=None))
+    probe.prepare(feasibility, replace(request, warm_start=None, hints=None))
     found = _run(probe, Monitor(feasibility, monitor.start, monitor.deadline))
     if found.status in (Status.OPTIMAL, Status.FEASIBLE):
         outcome.status = Status.UNBOUNDED
