@@ -80,6 +80,7 @@ class HighsBackend:
     def __init__(self) -> None:
         self._highs: highspy.Highs | None = None
         self._problem: Problem | None = None
+        self._stats: dict = {}
 
     def prepare(self, problem: Problem, request: Request) -> None:
         """Pass the model, limits, options and warm start to a new ``Highs``."""
@@ -98,10 +99,16 @@ class HighsBackend:
                 raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
             if status == highspy.HighsStatus.kError:
                 raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
-        if request.warm_start is not None:
-            given = np.flatnonzero(~np.isnan(request.warm_start))
+        start, self._stats = request.warm_start, {}
+        hints = request.hints
+        if start is None and hints is not None and hints.settings.partial:
+            # no trust-region point: HiGHS completes the confident part with a small MIP
+            start = hints.partial_solution()
+            self._stats = {"hints": {"partial": int((~np.isnan(start)).sum())}}
+        if start is not None:
+            given = np.flatnonzero(~np.isnan(start))
             status = highs.setSolution(
-                len(given), given.astype(np.int32), request.warm_start[given].astype(np.float64)
+                len(given), given.astype(np.int32), start[given].astype(np.float64)
             )
             if status == highspy.HighsStatus.kError:
                 raise UsageError("HiGHS rejected the warm start")
@@ -165,4 +172,4 @@ class HighsBackend:
             dual = _finite(info.objective_function_value) if status is Status.OPTIMAL else None
             nodes = None
         highs.clearSolver()
-        return Outcome(status, raw, x, dual, nodes, limit)
+        return Outcome(status, raw, x, dual, nodes, limit, stats=self._stats)

@@ -8,6 +8,7 @@ from pyscipopt import SCIP_EVENTTYPE
 
 from .backend import Monitor, Outcome, Request
 from .errors import UsageError
+from .hints import Hints
 from .problem import Problem
 from .result import Limit, Status
 
@@ -83,6 +84,37 @@ def build_scip(problem: Problem) -> tuple[pyscipopt.Model, list[pyscipopt.Variab
     return model, variables
 
 
+def _apply_hints(model: pyscipopt.Model, variables: list[pyscipopt.Variable], hints: Hints) -> dict:
+    """Add the confident part as a partial solution and set branching priorities.
+
+    The partial solution is added only where it sets enough variables for SCIP's
+    ``completesol`` heuristic (``heuristics/completesol/maxunknownrate``), which otherwise
+    ignores it. Returns what was done.
+    """
+    settings, done = hints.settings, {}
+    if settings.partial:
+        partial = hints.partial_solution()
+        given = np.flatnonzero(~np.isnan(partial))
+        needed = (1.0 - model.getParam("heuristics/completesol/maxunknownrate")) * len(variables)
+        if len(given) and len(given) >= needed:
+            sol = model.createPartialSol()
+            for j in given.tolist():
+                model.setSolVal(sol, variables[j], float(partial[j]))
+            done["partial"] = int(len(given)) if model.addSol(sol) else 0
+        else:
+            done["partial"] = 0
+            done["partial_skipped"] = (
+                f"{len(given)} of {len(variables)} variables predicted; SCIP completes "
+                f"partial solutions that set at least {needed:.0f}"
+            )
+    if settings.priorities:
+        priorities = hints.priorities()
+        for j, priority in priorities.items():
+            model.chgVarBranchPriority(variables[j], priority)
+        done["priorities"] = len(priorities)
+    return done
+
+
 class ScipBackend:
     """Solve with SCIP; option names are SCIP parameter names (``limits/nodes``, ...).
 
@@ -97,6 +129,7 @@ class ScipBackend:
         self._vars: list[pyscipopt.Variable] = []
         self._is_mip = True
         self._message = ""
+        self._stats: dict = {}
 
     def build(self, problem: Problem) -> tuple[pyscipopt.Model, list[pyscipopt.Variable]]:
         """The SCIP model of ``problem`` and its variables in file order.
@@ -106,7 +139,8 @@ class ScipBackend:
         return build_scip(problem)
 
     def prepare(self, problem: Problem, request: Request) -> None:
-        """Build the model, set limits and parameters, and add the warm start."""
+        """Build the model, set limits and parameters, and add the warm start and hints."""
+        self._stats = {}
         model, variables = self.build(problem)
         if request.log:
             model.hideOutput(False)
@@ -131,6 +165,8 @@ class ScipBackend:
                 model.setSolVal(sol, variables[j], float(request.warm_start[j]))
             if not model.addSol(sol):
                 self._message = "SCIP did not accept the warm start"
+        if request.hints is not None:
+            self._stats = {"hints": _apply_hints(model, variables, request.hints)}
         left = request.time_left()
         if left is not None and "limits/time" not in request.options:
             model.setParam("limits/time", left)  # what is left once the model is built
@@ -174,7 +210,7 @@ class ScipBackend:
         nodes = model.getNTotalNodes() if self._is_mip else None
         model.freeProb()
         self._model = None
-        return Outcome(status, raw, x, dual, nodes, limit, self._message)
+        return Outcome(status, raw, x, dual, nodes, limit, self._message, self._stats)
 
     @staticmethod
     def _dual(scip: pyscipopt.Model) -> float | None:
