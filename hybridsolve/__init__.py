@@ -25,6 +25,8 @@ _EXPORTS = {
     "Status": "hybridsolve.mip",
     "Limit": "hybridsolve.mip",
     "Certificate": "hybridsolve.mip",
+    "Hints": "hybridsolve.mip",
+    "HintSettings": "hybridsolve.mip",
     "read": "hybridsolve.mip",
     "write": "hybridsolve.mip",
     "check": "hybridsolve.mip",

@@ -66,9 +66,10 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         A name from :func:`available`.
     **kwargs
         ``time_limit``, ``mip_rel_gap``, ``threads``, ``seed``, ``warm_start``,
-        ``callback``, ``log``, ``options``, ``progress``: see
-        :func:`hybridsolve.mip.solve`. ``time_limit`` counts from this call, the
-        import of a solver loaded on first use included.
+        ``callback``, ``log``, ``options``, ``progress``, ``hints`` (a
+        :class:`hybridsolve.mip.Hints` or ``None``): see :func:`hybridsolve.mip.solve`.
+        ``time_limit`` counts from this call, the import of a solver loaded on first
+        use included.
 
     Returns
     -------
