@@ -196,23 +196,104 @@ def _parser() -> argparse.ArgumentParser:
     warm.add_argument("--quiet", action="store_true", help="no progress lines")
 
     learn = verbs.add_parser(
-        "train", help="train a neural policy (neural extra)",
-        description="Train a neural policy. 'hybridsolve train bq --help' lists the options "
-        "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp).", epilog=_EPILOG,
+        "train", help="train a neural model (neural extra)",
+        description="Train a neural model. 'hybridsolve train bq --help' lists the options "
+        "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp), 'hybridsolve train forge "
+        "--help' those of FORGE's self-supervised pretraining on MIP instances.",
+        epilog=_EPILOG,
     )  # fmt: skip
-    learn.add_argument("model", choices=["bq"], help="the model family: bq (BQ-NCO)")
-    learn.add_argument("options", nargs="*", help="the trainer's options (see train bq --help)")
+    learn.add_argument(
+        "model", choices=list(_TRAINERS),
+        help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings)",
+    )  # fmt: skip
+    learn.add_argument("options", nargs="*", help="the trainer's options (see train MODEL --help)")
+
+    emb = verbs.add_parser(
+        "embed", help="FORGE embeddings of MPS/LP files (neural extra)",
+        description="FORGE instance embeddings of MPS/LP files with the pretrained encoder: "
+        "the square-rooted histogram of the nodes' codes, then the pooled node embedding "
+        "scaled to length 1 (hybridsolve.neural.forge.instance_vector).", epilog=_EPILOG,
+    )  # fmt: skip
+    emb.add_argument("files", nargs="+", metavar="FILE", help="model files: .mps, .lp, .gz")
+    emb.add_argument(
+        "--json", action="store_true",
+        help="print one JSON list, one object per file: file, embedding, codes_used, ...",
+    )  # fmt: skip
+    emb.add_argument(
+        "--out", metavar="FILE.npz",
+        help="write the embeddings (stacked, one row per file) and the file names",
+    )  # fmt: skip
+    emb.add_argument(
+        "--variables", action="store_true",
+        help="with --out: also the per-variable embeddings and codes (the rows of all files; "
+        "variable_counts says how many are each file's)",
+    )  # fmt: skip
+    emb.add_argument(
+        "--weights", default="forge", metavar="NAME_OR_PATH",
+        help="shipped weights name or a registered .pt file (default: forge)",
+    )  # fmt: skip
+    emb.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     return parser
 
 
+#: ``hybridsolve train MODEL``: each trainer's module; it parses its own options.
+_TRAINERS = {"bq": "hybridsolve.neural.bq.train", "forge": "hybridsolve.neural.forge.train"}
+
+
 def _cmd_train(argv: Sequence[str]) -> int:
-    """``hybridsolve train bq ...``: the BQ-NCO trainer's own command line, lazily imported."""
+    """``hybridsolve train MODEL ...``: the trainer's own command line, lazily imported."""
+    from importlib import import_module
+
     from hybridsolve.neural.runtime import require_torch
 
-    require_torch()
-    from hybridsolve.neural.bq.train import main as train_main
+    require_torch()  # a missing torch is one line; the forge package checks torch_geometric
+    model, options = argv[0], list(argv[1:])
+    return import_module(_TRAINERS[model]).main(options, prog=f"hybridsolve train {model}")
 
-    return train_main(argv, prog="hybridsolve train bq")
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from hybridsolve.mip import UsageError
+    from hybridsolve.neural.runtime import require_geometric
+
+    if args.variables and not args.out:
+        raise UsageError("--variables needs --out FILE.npz (the JSON holds instance embeddings)")
+    if args.out and not args.out.endswith(".npz"):
+        raise UsageError(f"--out must end in '.npz', got {args.out!r}")
+    require_geometric()
+    from hybridsolve.neural.forge import embed_many
+
+    embeddings = embed_many(args.files, weights=args.weights, device=args.device)
+    if args.out:
+        arrays = {
+            "embeddings": np.stack([e.vector for e in embeddings]),
+            "histograms": np.stack([e.histogram for e in embeddings]),
+            "pooled": np.stack([e.pooled for e in embeddings]),
+            "files": np.array(args.files),
+        }
+        if args.variables:
+            arrays["variables"] = np.concatenate([e.variables for e in embeddings])
+            arrays["codes"] = np.concatenate([e.codes for e in embeddings])
+            arrays["variable_counts"] = np.array([e.num_vars for e in embeddings])
+        try:
+            np.savez(args.out, **arrays)
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write {args.out} ({exc.strerror})") from None
+    if args.json:
+        print(json.dumps([
+            {"file": file, "embedding": e.vector.tolist(), "codes_used": e.codes_used,
+             "variables": e.num_vars, "constraints": e.num_cons,
+             "predicted_gap": e.predicted_gap}
+            for file, e in zip(args.files, embeddings)
+        ]))  # fmt: skip
+    else:
+        for file, e in zip(args.files, embeddings):
+            print(f"{file}: {e.num_vars} variables, {e.num_cons} constraints, "
+                  f"{e.codes_used} codes used, embedding of {e.vector.size}")  # fmt: skip
+        if args.out:
+            print(f"{len(embeddings)} embedding(s) written to {args.out}")
+    return 0
 
 
 def _cmd_warmup(args: argparse.Namespace) -> int:
@@ -550,8 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command: Callable[[Any], int]
     args: Any  # the trainer's argv, or the parsed namespace
-    if argv[:2] == ["train", "bq"]:  # the trainer parses its own options
-        command, args = _cmd_train, argv[2:]
+    if argv[:1] == ["train"] and argv[1:2] and argv[1] in _TRAINERS:  # its own options
+        command, args = _cmd_train, argv[1:]
     else:
         args = _parser().parse_args(argv)  # --help exits here, before any heavy import
         command = {
@@ -563,6 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "tsp": _cmd_route,
             "cvrp": _cmd_route,
             "warmup": _cmd_warmup,
+            "embed": _cmd_embed,
         }[args.command]
     from hybridsolve.mip.errors import HybridsolveError
 
