@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pytest
@@ -208,6 +208,39 @@ def test_train_forge_usage_errors_are_one_line(tmp_path, capsys):
 # ------------------------------------------------------------------ shipped weights and errors
 
 
+def test_the_shipped_weights_record_a_portable_command():
+    entry = manifest()["forge"]
+    assert entry["problem"] == "mip" and entry["labeller"] == "none (self-supervised)"
+    assert entry["instances"] > 0 and entry["seconds"] > 0
+    words = shlex.split(entry["train_command"])
+    assert words[:3] == ["hybridsolve", "train", "forge"] and "--workdir" not in words
+    args = vars(build_parser().parse_args(words[3:]))
+    args.pop("resume")
+    config = TrainConfig(**args)  # run from a checkout's root: paths relative to it
+    for field in ("checkpoint", "cache", "output"):
+        value = getattr(config, field)
+        assert value is None or not PurePath(value).is_absolute() and ".." not in value, value
+    assert config.command() == entry["train_command"]
+    assert PurePath(config.output).name == entry["file"] and config.registry_name() == "forge"
+    assert entry["model"] == Forge(config.model()).config()
+
+
+def test_the_shipped_weights_embed_an_instance_of_every_domain():
+    first = {}
+    for name in registry.distributions():
+        first.setdefault(registry.get(name).domain, name)  # the easy level: the smallest
+    problems = [registry.get(name).instance("test", 0) for name in first.values()]
+    embeddings = embed_many(problems, device="cpu")
+    codes = manifest()["forge"]["model"]["codes"]
+    for problem, embedding in zip(problems, embeddings):
+        assert embedding.histogram.shape == (codes,) and np.isfinite(embedding.vector).all()
+        assert embedding.histogram.sum() == pytest.approx(1.0)
+        assert embedding.codes.shape == (problem.num_vars,) and embedding.codes.max() < codes
+        assert embedding.num_cons == problem.num_cons and embedding.codes_used >= 1
+    distinct = {tuple(np.round(e.vector, 6)) for e in embeddings}
+    assert len(distinct) == len(embeddings)  # eleven domains, eleven embeddings
+
+
 def test_an_empty_model_is_a_one_line_error(tiny_weights):
     empty = Problem.from_arrays(np.zeros(0), sp.csr_matrix((2, 0)), 0.0, 1.0, name="empty")
     with pytest.raises(ProblemError, match="empty: the model has no variables") as error:
@@ -233,6 +266,28 @@ def test_corrupt_weights_are_a_weights_error_and_exit_code_3(tiny_weights, tmp_p
 
 
 # ------------------------------------------------------------------ hybridsolve embed
+
+
+def test_embed_json_and_npz_end_to_end(tmp_path, capsys):
+    files = [str(DATA / "small.mps"), str(DATA / "knapsack.lp")]
+    assert main(["embed", *files, "--json", "--device", "cpu"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [item["file"] for item in out] == files
+    expected = embed_many(files, device="cpu")
+    for item, embedding in zip(out, expected):
+        assert np.allclose(item["embedding"], embedding.vector)
+        assert item["codes_used"] == embedding.codes_used and item["predicted_gap"] is None
+        assert item["variables"] == embedding.num_vars
+    npz = tmp_path / "e.npz"
+    assert main(["embed", *files, "--out", str(npz), "--variables"]) == 0
+    assert "2 embedding(s) written" in capsys.readouterr().out
+    with np.load(npz) as saved:
+        assert saved["embeddings"].shape == (2, expected[0].vector.size)
+        assert list(saved["files"]) == files
+        counts = saved["variable_counts"]
+        assert list(counts) == [e.num_vars for e in expected]
+        parts = np.split(saved["variables"], np.cumsum(counts)[:-1])
+        assert all(np.allclose(p, e.variables) for p, e in zip(parts, expected))
 
 
 def test_embed_of_an_unreadable_file_is_exit_code_3(tmp_path, capsys):
