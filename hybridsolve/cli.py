@@ -199,12 +199,14 @@ def _parser() -> argparse.ArgumentParser:
         "train", help="train a neural model (neural extra)",
         description="Train a neural model. 'hybridsolve train bq --help' lists the options "
         "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp), 'hybridsolve train forge "
-        "--help' those of FORGE's self-supervised pretraining on MIP instances.",
+        "--help' those of FORGE's self-supervised pretraining on MIP instances, 'hybridsolve "
+        "train forge-gap --help' those of FORGE's integrality-gap head.",
         epilog=_EPILOG,
     )  # fmt: skip
     learn.add_argument(
         "model", choices=list(_TRAINERS),
-        help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings)",
+        help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings), forge-gap "
+        "(FORGE's integrality-gap head)",
     )  # fmt: skip
     learn.add_argument("options", nargs="*", help="the trainer's options (see train MODEL --help)")
 
@@ -237,7 +239,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: ``hybridsolve train MODEL``: each trainer's module; it parses its own options.
-_TRAINERS = {"bq": "hybridsolve.neural.bq.train", "forge": "hybridsolve.neural.forge.train"}
+_TRAINERS = {
+    "bq": "hybridsolve.neural.bq.train",
+    "forge": "hybridsolve.neural.forge.train",
+    "forge-gap": "hybridsolve.neural.forge.gap",
+}
 
 
 def _cmd_train(argv: Sequence[str]) -> int:
@@ -270,6 +276,9 @@ def _cmd_embed(args: argparse.Namespace) -> int:
             "embeddings": np.stack([e.vector for e in embeddings]),
             "histograms": np.stack([e.histogram for e in embeddings]),
             "pooled": np.stack([e.pooled for e in embeddings]),
+            "predicted_gap": np.array(
+                [np.nan if e.predicted_gap is None else e.predicted_gap for e in embeddings]
+            ),  # fmt: skip
             "files": np.array(args.files),
         }
         if args.variables:
@@ -289,8 +298,9 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         ]))  # fmt: skip
     else:
         for file, e in zip(args.files, embeddings):
+            gap = "" if e.predicted_gap is None else f", predicted gap {e.predicted_gap:.3f}"
             print(f"{file}: {e.num_vars} variables, {e.num_cons} constraints, "
-                  f"{e.codes_used} codes used, embedding of {e.vector.size}")  # fmt: skip
+                  f"{e.codes_used} codes used, embedding of {e.vector.size}{gap}")  # fmt: skip
         if args.out:
             print(f"{len(embeddings)} embedding(s) written to {args.out}")
     return 0

@@ -132,13 +132,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def config_parser(
-    config: type[TrainingConfig], prog: str, description: str
+    config: type[TrainingConfig], prog: str, description: str, *, resumable: bool = True
 ) -> argparse.ArgumentParser:
     """An argument parser with one option per field of a :class:`TrainingConfig` dataclass.
 
     ``bool`` fields become ``--x/--no-x``; ``int``, ``float`` and ``str`` fields take a
     value, ``'none'`` clearing an optional one; ``tuple[str, ...]`` fields are repeatable.
-    ``--resume`` is added.
+    ``--resume`` is added for a ``resumable`` trainer.
 
     Parameters
     ----------
@@ -146,6 +146,8 @@ def config_parser(
         The dataclass.
     prog, description : str
         The parser's.
+    resumable : bool
+        Add ``--resume`` (continue from a checkpoint).
 
     Returns
     -------
@@ -182,7 +184,8 @@ def config_parser(
 
         parser.add_argument(flag, type=convert, default=field.default, metavar=base.upper(),
                             help=text)  # fmt: skip
-    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    if resumable:
+        parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     return parser
 
 

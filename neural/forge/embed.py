@@ -11,7 +11,10 @@ arrays:
 - ``vector``: the instance embedding used by default (``hybridsolve embed``, clustering,
   the LNS's bandit context): both of the above, as :func:`instance_vector` puts them
   together;
-- ``variables`` and ``codes``: per-variable embeddings and codes, in file order.
+- ``variables`` and ``codes``: per-variable embeddings and codes, in file order;
+- ``predicted_gap``: the integrality gap the head of :mod:`.gap` predicts from ``vector``,
+  where a head trained on these encoder weights is registered (``"forge-gap"`` for the
+  shipped ``"forge"``).
 
 The encoder normalises per node (LayerNorm) and every graph is aggregated on its own, so an
 instance embeds the same alone or in a batch of others, and the same on every call.
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,10 +38,11 @@ from hybridsolve.mip import Problem, ProblemError, UsageError, read
 
 from ..graph import MIPGraph, encode
 from ..runtime import require_geometric
-from ..weights import load_model
+from ..weights import load_model, manifest
+from .gap import GapHead, predict
 from .model import Forge
 
-__all__ = ["Embedding", "embed", "embed_many", "instance_vector", "load_forge"]
+__all__ = ["Embedding", "embed", "embed_many", "instance_vector", "load_forge", "load_gap_head"]
 
 #: Nodes per forward pass of :func:`embed_many` (a larger instance goes alone).
 NODES_PER_BATCH = 200_000
@@ -130,6 +134,41 @@ def load_forge(
     return load_model(weights, Forge, device=device, problem="mip")
 
 
+def load_gap_head(
+    gap: str | os.PathLike[str] | None,
+    weights: str | os.PathLike[str],
+    encoder: str,
+    device: str | torch.device = "auto",
+) -> GapHead | None:
+    """The integrality-gap head to apply to embeddings of the encoder with sha256 ``encoder``.
+
+    ``gap="auto"`` takes ``"<weights>-gap"`` from the shipped registry when ``weights`` is
+    a registry name and that head was trained on this encoder, and no head otherwise;
+    ``None`` takes none; a name or ``.pt`` file takes that head.
+
+    Raises
+    ------
+    UsageError
+        A named head trained on other encoder weights.
+    WeightsError
+        A named head that cannot be loaded.
+    """
+    if gap is None:
+        return None
+    auto = isinstance(gap, str) and gap == "auto"
+    if auto:
+        named = isinstance(weights, str) and not weights.endswith(".pt")
+        if not named or f"{weights}-gap" not in manifest():
+            return None
+        gap = f"{weights}-gap"
+    head, _ = load_model(gap, GapHead, device=device, problem="mip-gap")
+    if head.encoder != encoder:
+        if auto:
+            return None
+        raise UsageError(f"gap head {str(gap)!r} was trained on other FORGE weights")
+    return head
+
+
 def _graph(item: Problem | str | os.PathLike[str]) -> MIPGraph:
     problem = item if isinstance(item, Problem) else read(item)
     if problem.num_vars == 0:
@@ -168,6 +207,7 @@ def embed_many(
     *,
     weights: str | os.PathLike[str] = "forge",
     device: str | torch.device = "auto",
+    gap: str | os.PathLike[str] | None = "auto",
 ) -> list[Embedding]:
     """FORGE embeddings of several instances, batched.
 
@@ -180,6 +220,8 @@ def embed_many(
         writes).
     device : str or torch.device, default "auto"
         Where the encoder runs.
+    gap : str, path-like or None, default "auto"
+        The integrality-gap head that fills ``predicted_gap`` (:func:`load_gap_head`).
 
     Returns
     -------
@@ -198,8 +240,9 @@ def embed_many(
     if isinstance(items, (str, os.PathLike, Problem)):
         raise UsageError("embed_many takes a sequence of models or files; use embed for one")
     graphs = [_graph(item) for item in items]  # unreadable input fails before the weights
-    model, _ = load_forge(weights, device)
+    model, entry = load_forge(weights, device)
     dev = next(model.parameters()).device
+    head = load_gap_head(gap, weights, entry.get("sha256", ""), dev)
     result: list[Embedding] = []
     start = 0
     while start < len(graphs):
@@ -210,7 +253,10 @@ def embed_many(
             stop += 1
         result += _embed_batch(model, graphs[start:stop], dev)
         start = stop
-    return result
+    if head is None or not result:
+        return result
+    gaps = predict(head, np.stack([item.vector for item in result]))
+    return [replace(item, predicted_gap=float(g)) for item, g in zip(result, gaps)]
 
 
 def _nodes(graph: MIPGraph) -> int:
@@ -222,6 +268,7 @@ def embed(
     *,
     weights: str | os.PathLike[str] = "forge",
     device: str | torch.device = "auto",
+    gap: str | os.PathLike[str] | None = "auto",
 ) -> Embedding:
     """The FORGE embedding of one instance.
 
@@ -233,6 +280,8 @@ def embed(
         A shipped weights name or a registered ``.pt`` file.
     device : str or torch.device, default "auto"
         Where the encoder runs.
+    gap : str, path-like or None, default "auto"
+        The integrality-gap head that fills ``predicted_gap`` (:func:`load_gap_head`).
 
     Returns
     -------
@@ -247,4 +296,4 @@ def embed(
     WeightsError
         Weights that cannot be loaded.
     """
-    return embed_many([problem_or_path], weights=weights, device=device)[0]
+    return embed_many([problem_or_path], weights=weights, device=device, gap=gap)[0]

@@ -276,7 +276,8 @@ def test_embed_json_and_npz_end_to_end(tmp_path, capsys):
     expected = embed_many(files, device="cpu")
     for item, embedding in zip(out, expected):
         assert np.allclose(item["embedding"], embedding.vector)
-        assert item["codes_used"] == embedding.codes_used and item["predicted_gap"] is None
+        assert item["codes_used"] == embedding.codes_used
+        assert item["predicted_gap"] == pytest.approx(embedding.predicted_gap)
         assert item["variables"] == embedding.num_vars
     npz = tmp_path / "e.npz"
     assert main(["embed", *files, "--out", str(npz), "--variables"]) == 0
@@ -284,6 +285,7 @@ def test_embed_json_and_npz_end_to_end(tmp_path, capsys):
     with np.load(npz) as saved:
         assert saved["embeddings"].shape == (2, expected[0].vector.size)
         assert list(saved["files"]) == files
+        assert np.allclose(saved["predicted_gap"], [e.predicted_gap for e in expected])
         counts = saved["variable_counts"]
         assert list(counts) == [e.num_vars for e in expected]
         parts = np.split(saved["variables"], np.cumsum(counts)[:-1])
