@@ -278,7 +278,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
             "pooled": np.stack([e.pooled for e in embeddings]),
             "predicted_gap": np.array(
                 [np.nan if e.predicted_gap is None else e.predicted_gap for e in embeddings]
-            ),  # fmt: skip
+            ),
             "files": np.array(args.files),
         }
         if args.variables:
