@@ -8,7 +8,9 @@
 - :func:`save_checkpoint` / :func:`load_checkpoint`: atomic checkpoint files, checked
   against the run's settings when read;
 - :func:`warmup_cosine` (learning-rate schedule) and :func:`describe_device` (the
-  manifest's ``device`` field).
+  manifest's ``device`` field);
+- :func:`publish` (save the weights with their manifest entry and register them) and
+  :func:`run_command_line` (the trainers' ``main``: parse, train, one-line errors).
 
 torch is imported where a function needs it, so that this module stays light.
 """
@@ -17,16 +19,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import os
 import shlex
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from hybridsolve.mip.errors import UsageError
+from hybridsolve.mip.errors import HybridsolveError, UsageError
 
 from .runtime import require_torch
-from .weights import WeightsError
+from .weights import WeightsError, register, save
 
 if TYPE_CHECKING:
     import torch
@@ -37,6 +43,8 @@ __all__ = [
     "config_parser",
     "describe_device",
     "load_checkpoint",
+    "publish",
+    "run_command_line",
     "save_checkpoint",
     "warmup_cosine",
 ]
@@ -274,3 +282,65 @@ def load_checkpoint(
                 f"{key}={settings.get(key)!r}; use the same settings or resume=False"
             )
     return state
+
+
+def publish(
+    state_dict: dict[str, Any], output: Path, name: str, entry: dict[str, Any], *, say: bool
+) -> dict[str, Any]:
+    """Save trained weights with their manifest entry and register them beside the file.
+
+    Parameters
+    ----------
+    state_dict : dict
+        The model's parameters.
+    output : pathlib.Path
+        The ``.pt`` file; its folder is the registry.
+    name : str
+        Registry name.
+    entry : dict
+        The entry's fields but ``file``, ``sha256``, ``torch_version`` and ``created``,
+        which are filled in here.
+    say : bool
+        Print where the weights went.
+
+    Returns
+    -------
+    dict
+        The completed entry.
+    """
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry = save(state_dict, output, entry={**entry, "created": created})
+    register(name, entry, output.parent)
+    if say:
+        print(f"weights {output} registered as {name!r}", flush=True)
+    return entry
+
+
+def run_command_line(
+    parser: argparse.ArgumentParser,
+    config: Callable[..., TrainingConfig],
+    train: Callable[..., dict[str, Any] | None],
+    argv: Sequence[str] | None,
+    prog: str,
+) -> int:
+    """A trainer's ``main``: parse ``argv``, build the config, train, print the entry.
+
+    ``--resume`` (when the parser has it) is passed to ``train`` as ``resume=``. Errors of
+    hybridsolve (bad settings, checkpoints, files, weights) are one line on stderr.
+
+    Returns
+    -------
+    int
+        0 (also when a chunk stopped at its limit and ``train`` returned ``None``), or the
+        error's exit code (2 usage, 3 unreadable input).
+    """
+    args = vars(parser.parse_args(argv))
+    options = {"resume": args.pop("resume")} if "resume" in args else {}
+    try:
+        entry = train(config(**args), **options)
+    except HybridsolveError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if entry is not None:
+        print(json.dumps(entry, indent=2))
+    return 0

@@ -41,12 +41,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import math
-import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +60,11 @@ from ..training import (
     config_parser,
     describe_device,
     load_checkpoint,
+    publish,
+    run_command_line,
     save_checkpoint,
     warmup_cosine,
 )
-from ..weights import WeightsError, register, save
 from .decode import greedy
 from .imitation import imitation_loss
 from .labels import make_labels
@@ -455,18 +453,13 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     checkpoint_now()
 
     output = config.output_path()
-    entry = save(model.state_dict(), output, entry={
+    return publish(model.state_dict(), output, config.registry_name(), {
         "problem": config.problem, "model": model.config(), "train_sizes": [config.size],
         "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["gap"][-1] if history["gap"] else None,
         "device": describe_device(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    })  # fmt: skip
-    register(config.registry_name(), entry, output.parent)
-    if config.progress:
-        print(f"weights {output} registered as {config.registry_name()!r}", flush=True)
-    return entry
+    }, say=config.progress)  # fmt: skip
 
 
 # ------------------------------------------------------------------ command line
@@ -488,13 +481,4 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m hybridsolve.n
     Prints the manifest entry as JSON when training finishes; exit code 0 (also when a
     chunk stopped at its limit), 2 on a usage error, 3 on an unreadable checkpoint.
     """
-    args = vars(build_parser(prog).parse_args(argv))
-    resume = args.pop("resume")
-    try:
-        entry = train(TrainConfig(**args), resume=resume)
-    except (UsageError, WeightsError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    if entry is not None:
-        print(json.dumps(entry, indent=2))
-    return 0
+    return run_command_line(build_parser(prog), TrainConfig, train, argv, prog)

@@ -17,23 +17,26 @@ only to embeddings of that encoder.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from hybridsolve.datasets import registry
-from hybridsolve.mip.errors import HybridsolveError, UsageError
+from hybridsolve.mip.errors import UsageError
 
-from .. import weights as registry_of_weights
 from ..gap_labels import collect
 from ..runtime import require_torch, seed_everything
-from ..training import TrainingConfig, config_parser
+from ..training import (
+    TrainingConfig,
+    config_parser,
+    describe_device,
+    publish,
+    run_command_line,
+)
 
 torch = require_torch()
 nn = torch.nn
@@ -239,12 +242,12 @@ def train(config: GapTrainConfig) -> dict[str, Any]:
     if held.any():
         validation = float(np.abs(predict(head, vectors[held]) - gaps[held]).mean())
     say(f"training MAE {curve[-1]:.4f}; held-out MAE {validation}", file=sys.stderr)
-    entry = {
+    return publish(head.state_dict(), config.path(config.output), config.name, {
         "problem": "mip-gap",
         "model": {
             "inputs": settings.inputs,
             "hidden": settings.hidden,
-            "encoder": forge_entry["sha256"],
+            "encoder": settings.encoder,
         },
         "train_sizes": [min(p.num_vars for p in problems), max(p.num_vars for p in problems)],
         "instances": int((~held).sum()),
@@ -253,15 +256,10 @@ def train(config: GapTrainConfig) -> dict[str, Any]:
         "data_seed": 0,
         "train_command": command,
         "validation_gap": validation,
-        "device": "cpu",
+        "device": describe_device(torch.device("cpu")),
         "epochs": config.epochs,
         "seconds": round(time.perf_counter() - began, 3),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    output = config.path(config.output)
-    entry = registry_of_weights.save(head.state_dict(), output, entry=entry)
-    registry_of_weights.register(config.name, entry, output.parent)
-    return entry
+    }, say=config.progress)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "hybridsolve train forge-gap") -> int:
@@ -277,11 +275,4 @@ def main(argv: Sequence[str] | None = None, prog: str = "hybridsolve train forge
         "cached in --label-cache, so a stopped run starts again where labelling stopped.",
         resumable=False,
     )  # fmt: skip
-    args = vars(parser.parse_args(argv))
-    try:
-        entry = train(GapTrainConfig(**args))
-    except HybridsolveError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(json.dumps(entry, indent=2))
-    return 0
+    return run_command_line(parser, GapTrainConfig, train, argv, prog)

@@ -50,19 +50,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
-import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from hybridsolve.mip.errors import HybridsolveError, UsageError
+from hybridsolve.mip.errors import UsageError
 
 from ..graph import MIPGraph
 from ..progress import Progress
@@ -73,10 +70,11 @@ from ..training import (
     config_parser,
     describe_device,
     load_checkpoint,
+    publish,
+    run_command_line,
     save_checkpoint,
     warmup_cosine,
 )
-from ..weights import register, save
 from .data import Source, distribution_sources, encode_sources, file_sources
 from .model import Forge, ForgeConfig
 
@@ -443,19 +441,14 @@ def _train(config: TrainConfig, resume: bool) -> dict[str, Any] | None:
 
     sizes = [graph.num_vars for graph in train_graphs]
     output = config.output_path()
-    entry = save(model.state_dict(), output, entry={
+    return publish(model.state_dict(), output, config.registry_name(), {
         "problem": "mip", "model": model.config(), "train_sizes": [min(sizes), max(sizes)],
         "instances": len(train_data), "labeller": "none (self-supervised)", "knn": None,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["validation"][-1] if history["validation"] else None,
         "device": describe_device(dev), "epochs": config.epochs,
         "seconds": round(seconds, 3),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    })  # fmt: skip
-    register(config.registry_name(), entry, output.parent)
-    if config.progress:
-        print(f"weights {output} registered as {config.registry_name()!r}", flush=True)
-    return entry
+    }, say=config.progress)  # fmt: skip
 
 
 def build_parser(prog: str = "hybridsolve train forge") -> argparse.ArgumentParser:
@@ -474,13 +467,4 @@ def main(argv: Sequence[str] | None = None, prog: str = "hybridsolve train forge
     Prints the manifest entry as JSON when training finishes; exit code 0 (also when a
     chunk stopped at its limit), 2 on a usage error, 3 on an unreadable checkpoint or file.
     """
-    args = vars(build_parser(prog).parse_args(argv))
-    resume = args.pop("resume")
-    try:
-        entry = train(TrainConfig(**args), resume=resume)
-    except HybridsolveError as exc:  # bad settings, checkpoints or files: one line
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    if entry is not None:
-        print(json.dumps(entry, indent=2))
-    return 0
+    return run_command_line(build_parser(prog), TrainConfig, train, argv, prog)
