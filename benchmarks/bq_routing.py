@@ -64,7 +64,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +72,7 @@ from hybridsolve import comb
 from hybridsolve.datasets import routing
 from hybridsolve.mip.errors import HybridsolveError, UsageError
 
+from .arguments import Parser, positive
 from .comb_routing import installed, lkh_cost, pyvrp_cost
 
 __all__ = ["TARGETS", "Decoding", "MethodRow", "benchmark_set", "main", "measure", "references"]
@@ -400,23 +401,6 @@ def measure(
 # ------------------------------------------------------------------ command line
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -430,11 +414,11 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def _knn(text: str) -> int | None:
-    return None if text.lower() in ("none", "0") else _positive(text)
+    return None if text.lower() in ("none", "0") else positive(text)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="BQ-NCO greedy / beam / beam + local search against comb's heuristics, "
         "LKH-3 (elkai) and PyVRP: gaps to the labelling solver and time per instance.",
@@ -449,13 +433,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--instances",
-        type=_positive,
+        type=positive,
         metavar="K",
         help="instances per size (default: 1000 at n <= 100, 128 above)",
     )
     parser.add_argument(
         "--beam-instances",
-        type=_positive,
+        type=positive,
         metavar="K",
         help="cap on the instances of the beam, comb ils and peer rows",
     )
@@ -467,7 +451,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--beam",
-        type=_positive,
+        type=positive,
         default=TARGET_BEAM,
         metavar="W",
         help=f"beam width (default {TARGET_BEAM})",
@@ -482,12 +466,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--batch",
-        type=_positive,
+        type=positive,
         default=256,
         help="most partial solutions per forward pass (default 256)",
     )
     parser.add_argument(
-        "--jobs", type=_positive, default=1, help="processes computing the references (default 1)"
+        "--jobs", type=positive, default=1, help="processes computing the references (default 1)"
     )
     parser.add_argument(
         "--cache",

@@ -72,13 +72,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from hybridsolve.mip import Problem
 from hybridsolve.mip.errors import HybridsolveError, InputError, UsageError
+
+from .arguments import Parser, non_negative, positive
 
 __all__ = [
     "MARGIN",
@@ -844,35 +846,8 @@ def confusion(measurement: Measurement, features: str) -> list[str]:
 # ------------------------------------------------------------------ command line
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}")
-    return value
-
-
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="KMeans on FORGE embeddings of the registered distributions' test "
         "splits (and your folders): NMI and purity by domain and by domain and level, "
@@ -881,7 +856,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--per-distribution",
-        type=_positive,
+        type=positive,
         default=10,
         metavar="N",
         help="test instances per distribution (default 10)",
@@ -908,16 +883,16 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--unseen",
-        type=_count,
+        type=non_negative,
         default=10,
         metavar="N",
         help="location set cover instances of the unseen generator (default 10; 0: none)",
     )
     parser.add_argument(
-        "--restarts", type=_positive, default=10, help="KMeans initialisations (default 10)"
+        "--restarts", type=positive, default=10, help="KMeans initialisations (default 10)"
     )
     parser.add_argument(
-        "--seed", type=_count, default=0, help="KMeans and unseen-generator seed (default 0)"
+        "--seed", type=non_negative, default=0, help="KMeans and unseen-generator seed (default 0)"
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write every result as JSON")
     return parser.parse_args(argv)
