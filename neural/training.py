@@ -40,12 +40,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Parser",
     "TrainingConfig",
+    "chunk_ends",
     "config_parser",
     "describe_device",
     "load_checkpoint",
     "publish",
     "run_command_line",
     "save_checkpoint",
+    "stopped_line",
     "warmup_cosine",
 ]
 
@@ -344,3 +346,19 @@ def run_command_line(
     if entry is not None:
         print(json.dumps(entry, indent=2))
     return 0
+
+
+def chunk_ends(config: Any, step: int, seconds: float) -> bool:
+    """Whether a chunk of a resumable run stops now: at ``config.max_steps`` (counted over
+    the whole run) or after ``config.max_seconds`` of this chunk's training."""
+    return (config.max_steps is not None and step >= config.max_steps) or (
+        config.max_seconds is not None and seconds >= config.max_seconds
+    )
+
+
+def stopped_line(step: int, total: int, checkpoint: Path) -> str:
+    """What a trainer prints when a chunk stops before the end of the run."""
+    return (
+        f"stopped at step {step}/{total}; checkpoint {checkpoint}: "
+        "train(config, resume=True) continues"
+    )

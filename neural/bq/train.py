@@ -57,12 +57,14 @@ from ..runtime import device as resolve_device
 from ..runtime import seed_everything
 from ..training import (
     TrainingConfig,
+    chunk_ends,
     config_parser,
     describe_device,
     load_checkpoint,
     publish,
     run_command_line,
     save_checkpoint,
+    stopped_line,
     warmup_cosine,
 )
 from .decode import greedy
@@ -437,15 +439,11 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
             say.write(line)
             last = time.perf_counter()
         if step < total and checkpoint is not None:
-            limit = (config.max_steps is not None and step >= config.max_steps) or (
-                config.max_seconds is not None and now - started >= config.max_seconds
-            )
-            if limit:
+            if chunk_ends(config, step, now - started):
                 checkpoint_now()
                 say.close()
                 if config.progress:
-                    print(f"stopped at step {step}/{total}; checkpoint {checkpoint}: "
-                          "train(config, resume=True) continues", flush=True)  # fmt: skip
+                    print(stopped_line(step, total, checkpoint), flush=True)
                 return None
             if step % config.checkpoint_every == 0:
                 checkpoint_now()
