@@ -21,9 +21,9 @@ __all__ = ["Backend", "Callback", "Monitor", "Outcome", "Progress", "Request", "
 Callback = Callable[[float, float, "float | None", np.ndarray], "bool | None"]
 
 #: Seconds a backend may overrun the time limit before the guard interrupts it.
-GRACE = 0.25
+GRACE = 0.1
 #: Seconds the guard waits for a backend to stop once asked before it returns without it.
-ABANDON = 0.25
+ABANDON = 0.4
 
 
 @dataclass(frozen=True)
