@@ -70,9 +70,8 @@ import numpy as np
 
 from hybridsolve import comb
 from hybridsolve.datasets import routing
-from hybridsolve.mip.errors import HybridsolveError, UsageError
 
-from .arguments import Parser, positive
+from .arguments import Parser, positive, run_main
 from .comb_routing import installed, lkh_cost, pyvrp_cost
 
 __all__ = ["TARGETS", "Decoding", "MethodRow", "benchmark_set", "main", "measure", "references"]
@@ -562,18 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 when done; 2 on a usage error (one line on stderr), 3 on unusable weights.
     """
-    try:
-        args = _parse(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed on one line
-        return int(exc.code or 0)
-    try:
-        return _run(args)
-    except HybridsolveError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:  # --json or --cache not writable
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return UsageError.exit_code
+    return run_main(PROG, _parse, _run, argv)
 
 
 if __name__ == "__main__":

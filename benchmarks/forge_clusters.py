@@ -78,9 +78,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from hybridsolve.mip import Problem
-from hybridsolve.mip.errors import HybridsolveError, InputError, UsageError
+from hybridsolve.mip.errors import InputError, UsageError
 
-from .arguments import Parser, non_negative, positive
+from .arguments import Parser, non_negative, positive, run_main
 
 __all__ = [
     "MARGIN",
@@ -1035,18 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 when done (whatever the verdicts); 2 on a usage error, 3 on unreadable input or
         weights (one line on stderr).
     """
-    try:
-        args = _parse(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed on one line
-        return int(exc.code or 0)
-    try:
-        return _run(args)
-    except HybridsolveError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:  # --json not writable
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return UsageError.exit_code
+    return run_main(PROG, _parse, _run, argv)
 
 
 if __name__ == "__main__":
