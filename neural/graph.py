@@ -261,9 +261,8 @@ def _lp_features(
 
     m, n = problem.num_cons, problem.num_vars
     highs = build_highs(problem)
-    lp = highs.getLp()
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * n
-    highs.passModel(lp)
+    continuous = np.array([highspy.HighsVarType.kContinuous] * n)
+    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), continuous)
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("threads", 1)
     highs.run()

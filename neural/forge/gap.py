@@ -230,7 +230,8 @@ def train(config: GapTrainConfig) -> dict[str, Any]:
     _, forge_entry = load_forge(config.forge)
     problems = [registry.get(item.distribution).instance("train", item.index) for item in labels]
     say(f"embedding {len(problems)} instances with {config.forge}", file=sys.stderr)
-    vectors = np.stack([item.vector for item in embed_many(problems, weights=config.forge)])
+    found = embed_many(problems, weights=config.forge, gap=None)
+    vectors = np.stack([item.vector for item in found])
     gaps = np.array([item.gap for item in labels])
     held = np.array([item.index >= config.per_distribution - config.validation for item in labels])
     settings = GapConfig(
