@@ -191,12 +191,12 @@ def problem_from_highs(highs: highspy.Highs, name: str = "", maximize: bool = Fa
             raise InputError(f"{name}: semi-continuous/semi-integer variables are not supported")
     matrix = lp.a_matrix_
     shape = (lp.num_row_, lp.num_col_)
-    arrays = (np.asarray(matrix.value_), np.asarray(matrix.index_), np.asarray(matrix.start_))
+    value, index, start = (np.asarray(a) for a in (matrix.value_, matrix.index_, matrix.start_))
     colwise = matrix.format_ != highspy.MatrixFormat.kRowwise
     if colwise:
-        A = sp.csc_matrix(arrays, shape=shape).tocsr()
+        A = sp.csc_matrix((value, index, start), shape=shape).tocsr()
     else:
-        A = sp.csr_matrix(arrays, shape=shape)
+        A = sp.csr_matrix((value, index, start), shape=shape)
     try:
         var_names = list(lp.col_names_) or None
         con_names = list(lp.row_names_) or None
@@ -209,7 +209,7 @@ def problem_from_highs(highs: highspy.Highs, name: str = "", maximize: bool = Fa
         offset=lp.offset_, var_names=var_names, con_names=con_names, name=name or lp.model_name_,
     )  # fmt: skip
     if colwise:
-        problem._keep_column_order(arrays[2], arrays[1], arrays[0])
+        problem._keep_column_order(start, index, value)
     return problem
 
 
