@@ -4,6 +4,8 @@
 runs it; :class:`Settings` lists the options, :data:`OPERATORS` the destroy operator
 families and :data:`POLICIES` the bandit policies. With the SCIP backend, SCIP's own search
 of the full model (:class:`ScipTree`) starts the run and stays one more arm, ``tree``.
+With hints (``hybridsolve.mip.solve(..., hints=...)``) two more families join the
+portfolio: ``hint_disagree`` and ``hint_confident``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ class LnsBackend:
     (``backend``, ``policy``, ``operators``, ``initial_share``, ``iteration_time``,
     ``iterations``); any other key is a native parameter of the sub-MIP backend.
     ``threads`` is accepted for a uniform API; every sub-MIP runs on one thread.
+    With ``hints`` (:class:`~hybridsolve.mip.Hints`) the run starts from the trust-region
+    solution that :func:`hybridsolve.mip.solve` passes as the warm start, and the hint
+    arms (``hint_disagree``, ``hint_confident``) join the bandit's portfolio;
+    ``Result.stats["hints"]["lns"]`` says what they did.
     """
 
     name = "lns"
@@ -36,5 +40,5 @@ class LnsBackend:
         assert problem is not None and request is not None and settings is not None
         return search(
             problem, settings, monitor, seed=request.seed, warm_start=request.warm_start,
-            time_limit=request.time_left(),
+            time_limit=request.time_left(), hints=request.hints,
         )  # fmt: skip

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from hybridsolve.mip import Problem
+from hybridsolve.mip import Hints, Problem
 
 __all__ = ["Context", "Neighbourhood", "Row"]
 
@@ -78,6 +78,9 @@ class Context:
     scale : float
         Multiplier on the destroy rate of the operator about to run: the search sets it to
         that arm's own scale, adapted to how the arm's sub-MIPs went.
+    hints : Hints or None
+        Predicted values and confidences (:class:`hybridsolve.mip.Hints`), for the hint
+        operators; ``None`` without hints.
     """
 
     problem: Problem
@@ -86,6 +89,7 @@ class Context:
     lp: np.ndarray | None = None
     elite: list[np.ndarray] = field(default_factory=list)
     scale: float = 1.0
+    hints: Hints | None = None
     _columns: sp.csc_matrix | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +123,15 @@ class Context:
         """
         count = int(round(self.rate(rate) * len(self.integer)))
         return self.fixing(x, np.sort(order[count:]))
+
+    def hinted(self) -> np.ndarray:
+        """Mask (length ``n``) of the integer variables predicted with confidence above 0.
+
+        A prediction with confidence 0 says nothing; no prediction at all without hints.
+        """
+        if self.hints is None:
+            return np.zeros(self.problem.num_vars, dtype=bool)
+        return self.hints.predicted & (self.hints.confidence > 0) & self.problem.integrality
 
     def remember(self, x: np.ndarray, keep: int = 5) -> None:
         """Add a solution to the elite pool (best first; the caller sorts by improving)."""

@@ -5,7 +5,8 @@ incumbent (file order), ``value`` its objective in the model's sense (offset inc
 ``rate`` the share of the integer variables to free (before the adaptive scale of
 :meth:`Context.rate`). Only integer variables are ever fixed or bounded; continuous
 variables keep the model's bounds, so the incumbent is always feasible for the sub-MIP of
-the operators that fix to it.
+the operators that fix to it. The hint operators (:data:`HINTED`) use the predictions of
+:attr:`Context.hints` and join the portfolio only when there are some.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import numpy as np
 from .neighbourhood import Context, Neighbourhood, Row
 
 __all__ = [
+    "HINTED",
     "OPERATORS",
     "Arm",
     "constraint",
     "crossover",
     "dins",
+    "hint_confident",
+    "hint_disagree",
     "local_branching",
     "mutation",
     "portfolio",
@@ -237,6 +241,62 @@ def constraint(
     return ctx.fixing(x, ctx.integer[~is_free[ctx.integer]])
 
 
+def hint_disagree(
+    ctx: Context, x: np.ndarray, value: float, rate: float, rng: np.random.Generator
+) -> Neighbourhood:
+    """Free where the incumbent disagrees with the predictions (RINS with hints for the LP).
+
+    Frees the integer variables predicted (confidence above 0) to another value than the
+    incumbent's, a random subset of them when more disagree than the rate allows, then, up
+    to the rate, random other integer variables; the rest stay fixed to the incumbent.
+    Without predictions it is :func:`mutation`.
+    """
+    hinted = ctx.hinted()
+    if not hinted.any():
+        return mutation(ctx, x, value, rate, rng)
+    assert ctx.hints is not None
+    idx = ctx.integer
+    predicted = np.round(np.nan_to_num(ctx.hints.value[idx]))
+    differs = hinted[idx] & (np.abs(np.round(x[idx]) - predicted) > _TOL)
+    return ctx.free_first(x, _disagreeing_first(ctx, differs, rng), rate)
+
+
+def _most_confident(ctx: Context, count: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``count`` most confident predicted variables, ties at the threshold at random."""
+    hints, hinted = ctx.hints, ctx.hinted()
+    assert hints is not None
+    chosen = hints.most_confident(count, among=hinted)
+    if len(chosen) == 0:
+        return chosen
+    threshold = hints.confidence[chosen[-1]]
+    sure = chosen[hints.confidence[chosen] > threshold]
+    tied = np.flatnonzero(hinted & (hints.confidence == threshold))
+    return np.concatenate([sure, rng.permutation(tied)[: count - len(sure)]])
+
+
+def hint_confident(
+    ctx: Context, x: np.ndarray, value: float, rate: float, rng: np.random.Generator
+) -> Neighbourhood:
+    """Fix the most confident predictions to the predicted value (RENS with hints).
+
+    Of the integer variables predicted with confidence above 0, the ``1 - rate`` share
+    with the highest confidence (ties at random) is fixed to its predicted value, within
+    the model's bounds; the others and the integer variables without a prediction keep
+    the model's bounds. The incumbent need not lie in this neighbourhood: where the
+    predictions are wrong the sub-MIP holds nothing better than the cutoff, an attempt that
+    found nothing. Without predictions it is :func:`mutation`.
+    """
+    hinted = ctx.hinted()
+    if not hinted.any():
+        return mutation(ctx, x, value, rate, rng)
+    assert ctx.hints is not None
+    count = int(round((1.0 - ctx.rate(rate)) * hinted.sum()))
+    fix = np.sort(_most_confident(ctx, count, rng))
+    target = x.copy()
+    target[fix] = ctx.hints.value[fix]
+    return ctx.fixing(target, fix)
+
+
 @dataclass(frozen=True)
 class Arm:
     """One bandit arm: an operator at one destroy rate."""
@@ -259,7 +319,12 @@ OPERATORS: dict[str, tuple[Operator, tuple[float, ...], bool, bool]] = {
     "crossover": (crossover, (0.2, 0.4), False, False),
     "random_objective": (random_objective, (0.2,), False, False),
     "constraint": (constraint, (0.1, 0.3), False, False),
+    "hint_disagree": (hint_disagree, (0.1, 0.3), False, False),
+    "hint_confident": (hint_confident, (0.3, 0.6), False, False),
 }
+
+#: The families that need :attr:`Context.hints`: in the portfolio only with predictions.
+HINTED = ("hint_disagree", "hint_confident")
 
 
 def portfolio(
@@ -275,6 +340,7 @@ def portfolio(
         Operator families to use (keys of :data:`OPERATORS`); all by default.
     lp : bool
         Whether an LP optimum is available; without it the LP-based families are dropped.
+        The :data:`HINTED` families are dropped when ``ctx`` holds no prediction.
 
     Returns
     -------
@@ -286,6 +352,8 @@ def portfolio(
         if (needs_lp and not lp) or (needs_binaries and len(ctx.binary) == 0):
             continue
         if family == "constraint" and ctx.problem.num_cons == 0:
+            continue
+        if family in HINTED and not ctx.hinted().any():
             continue
         for rate in rates:
             arms.append(Arm(f"{family}-{rate:g}", operator, rate, needs_lp, needs_binaries))

@@ -24,11 +24,11 @@ from alns.accept import HillClimbing
 from alns.select import MABSelector
 from mabwiser.mab import LearningPolicy
 
-from hybridsolve.mip import Limit, Monitor, Outcome, Problem, Status, UsageError, certified
+from hybridsolve.mip import Hints, Limit, Monitor, Outcome, Problem, Status, UsageError, certified
 from hybridsolve.mip import solve as solve_mip
 
 from .neighbourhood import Context, Neighbourhood
-from .operators import OPERATORS, Arm, portfolio
+from .operators import HINTED, OPERATORS, Arm, portfolio
 from .subsolver import SUBSOLVERS, Attempt, ScipTree, SubSolver
 
 __all__ = ["POLICIES", "TREE_SHARE", "Settings", "search"]
@@ -58,6 +58,8 @@ class Settings:
         Bandit policy: ``egreedy``, ``ucb1``, ``thompson`` or ``softmax``.
     operators : tuple of str
         Operator families (keys of :data:`hybridsolve.lns.OPERATORS`); all by default.
+        The hint families (``hint_disagree``, ``hint_confident``) join only when the
+        solve has hints (``hints=`` of :func:`hybridsolve.mip.solve`).
     initial_share : float
         Share of the time limit for the first run of the backend on the full model (it
         goes on past it only until a first solution exists).
@@ -162,7 +164,14 @@ class _ArmStats:
 class _Run:
     """One LNS run: the clock, the sub-solver, the adaptive parameters, the statistics."""
 
-    def __init__(self, problem: Problem, settings: Settings, monitor: Monitor, seed: int):
+    def __init__(
+        self,
+        problem: Problem,
+        settings: Settings,
+        monitor: Monitor,
+        seed: int,
+        hints: Hints | None = None,
+    ) -> None:
         self.problem, self.settings, self.monitor = problem, settings, monitor
         self.seed = seed
         self._sub: SubSolver | None = None
@@ -170,7 +179,8 @@ class _Run:
         if settings.backend == "scip" and settings.tree:
             self.tree = ScipTree(problem, seed, settings.native)
         self.proven: Attempt | None = None  # a tree search that finished
-        self.ctx = Context(problem)
+        self.ctx = Context(problem, hints=hints)
+        self.hint_arms: list[str] = []  # the portfolio's hint arms, once it is built
         self.iteration_time = 1.0
         self.max_iteration_time = 1.0
         self.iterations = 0
@@ -284,12 +294,29 @@ class _Run:
         return state
 
     def statistics(self) -> dict[str, Any]:
-        return {
+        stats: dict[str, Any] = {
             "backend": self.settings.backend,
             "policy": self.settings.policy,
             "iterations": self.iterations,
             "initial": dict(self.initial),
             "operators": {name: vars(s).copy() for name, s in sorted(self.stats.items())},
+        }
+        if self.ctx.hints is not None:
+            stats["hints"] = {"lns": self.hint_statistics()}
+        return stats
+
+    def hint_statistics(self) -> dict[str, Any]:
+        """What the hint arms did: their names, pulls and improvements (all arms summed).
+
+        ``predicted`` counts the integer variables they can use (confidence above 0);
+        ``arms`` is empty when the run ended before the loop or without hint families.
+        """
+        pulled = [self.stats[name] for name in self.hint_arms if name in self.stats]
+        return {
+            "predicted": int(self.ctx.hinted().sum()),
+            "arms": list(self.hint_arms),
+            "pulls": sum(s.pulls for s in pulled),
+            "improvements": sum(s.improvements for s in pulled),
         }
 
 
@@ -333,7 +360,8 @@ def _relaxation(problem: Problem, time_limit: float) -> np.ndarray | None:
 
 
 def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
-           warm_start: np.ndarray | None, time_limit: float | None) -> Outcome:  # fmt: skip
+           warm_start: np.ndarray | None, time_limit: float | None,
+           hints: Hints | None = None) -> Outcome:  # fmt: skip
     """Run the LNS; returns the backend :class:`~hybridsolve.mip.Outcome`.
 
     Parameters
@@ -350,10 +378,14 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         Start values (NaN where unspecified) for the initial run.
     time_limit : float, optional
         Seconds for the whole run (the monitor's deadline enforces it).
+    hints : Hints, optional
+        Predictions for the hint arms (:data:`hybridsolve.lns.operators.HINTED`), which
+        join the portfolio only with them; ``Outcome.stats["hints"]["lns"]`` says what
+        those arms did.
     """
     if time_limit is None and settings.iterations is None:
         raise UsageError("lns needs a time limit or an iteration count (options iterations=N)")
-    run = _Run(problem, settings, monitor, seed)
+    run = _Run(problem, settings, monitor, seed, hints)
     budget = run.remaining()
     initial = budget * settings.initial_share if np.isfinite(budget) else 10.0
     first = run.attempt(None, warm_start, None, initial)
@@ -369,6 +401,7 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         lp = _relaxation(problem, min(0.1 * run.remaining(), 30.0))
     run.ctx.lp = lp
     arms = portfolio(run.ctx, settings.operators, lp=lp is not None)
+    run.hint_arms = [arm.name for arm in arms if arm.name.rsplit("-", 1)[0] in HINTED]
     if not arms and run.tree is None:
         return _final(run, first, exact=False)
     after = run.remaining()
