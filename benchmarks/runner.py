@@ -36,7 +36,7 @@ from hybridsolve.mip import UsageError
 from .store import Store
 from .worker import MARKER, Task, record_of
 
-__all__ = ["SweepStats", "default_grace", "execute", "plan", "sweep"]
+__all__ = ["SweepStats", "dask_client", "default_grace", "execute", "plan", "sweep"]
 
 _RUNNING: set[subprocess.Popen] = set()
 _RUNNING_LOCK = threading.Lock()
@@ -77,9 +77,15 @@ def plan(
 
     known = [*available(), *PEERS]
     for solver in solvers:
-        if ":" not in solver and solver not in known:
+        base, plus, guidance = solver.partition("+")
+        if plus and (base not in available() or guidance.partition(":")[0] != "hints"):
             raise UsageError(
-                f"unknown solver {solver!r}; choose from {', '.join(known)} "
+                f"unknown guided solver {solver!r}; write SOLVER+hints or SOLVER+hints:WEIGHTS "
+                f"with SOLVER one of {', '.join(available())}"
+            )
+        if not plus and ":" not in solver and solver not in known:
+            raise UsageError(
+                f"unknown solver {solver!r}; choose from {', '.join(known)}, SOLVER+hints, "
                 "or name a plug-in as module:function"
             )
     tasks = []
@@ -329,18 +335,30 @@ def _timed_execute(task: Task, grace: float) -> tuple[dict[str, Any], float]:
     return execute(task, grace), time.perf_counter() - began
 
 
-def _on_dask(address, todo, grace, stats, finished, report, start) -> None:
+def dask_client(address: str) -> Any:
+    """A ``distributed.Client`` connected to the scheduler at ``address``.
+
+    Raises
+    ------
+    UsageError
+        Dask is not installed, or the scheduler cannot be reached within 30 s.
+    """
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise UsageError(
             "--cluster needs Dask: pip install 'dask[distributed]' (dask-jobqueue for SLURM)"
         ) from None
     try:
-        client = Client(address, timeout=30)
+        return Client(address, timeout=30)
     except (OSError, TimeoutError) as error:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
-    with client:
+
+
+def _on_dask(address, todo, grace, stats, finished, report, start) -> None:
+    from distributed import as_completed
+
+    with dask_client(address) as client:
         futures = [
             client.submit(_timed_execute, task, grace, pure=False, key=f"run-{i}-{os.getpid()}")
             for i, task in enumerate(todo)

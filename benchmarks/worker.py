@@ -111,6 +111,9 @@ def _problem(task: Task):
 
 
 def _solver(name: str):
+    base, plus, guidance = name.partition("+")
+    if plus:
+        return _guided(base, guidance)
     if ":" in name:
         module, _, function = name.partition(":")
         return getattr(importlib.import_module(module), function)
@@ -124,6 +127,22 @@ def _solver(name: str):
         return solve(problem, name, time_limit=time_limit, seed=seed, threads=1)
 
     return registered
+
+
+def _guided(base: str, guidance: str):
+    """``SOLVER+hints[:WEIGHTS]``: a registered solver with learned hints."""
+    from hybridsolve.mip import UsageError
+    from hybridsolve.solvers import solve
+
+    method, colon, weights = guidance.partition(":")
+    if method != "hints":
+        raise UsageError(f"unknown guidance {guidance!r} in a solver name; use SOLVER+hints")
+    spec = f"forge:{weights}" if colon else "forge"
+
+    def guided(problem, *, time_limit: float, seed: int, path: str | None):
+        return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, hints=spec)
+
+    return guided
 
 
 def run_task(task: Task) -> dict[str, Any]:

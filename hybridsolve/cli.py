@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=1, metavar="N")
     run.add_argument("--seed", type=int, default=0, metavar="N")
     run.add_argument("--warm-start", metavar="FILE.sol", help="start from a (partial) .sol file")
+    run.add_argument(
+        "--hints",
+        metavar="forge[:NAME_OR_PATH]",
+        help="learned solution hints (neural extra): 'forge' for the shipped hint model, "
+        "forge:NAME_OR_PATH for other weights; predicted inside the time limit",
+    )
     run.add_argument("--solution-file", metavar="OUT.sol", help="write the solution (MIPLIB .sol)")
     run.add_argument(
         "--option",
@@ -200,13 +206,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a neural model. 'hybridsolve train bq --help' lists the options "
         "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp), 'hybridsolve train forge "
         "--help' those of FORGE's self-supervised pretraining on MIP instances, 'hybridsolve "
-        "train forge-gap --help' those of FORGE's integrality-gap head.",
+        "train forge-gap --help' those of FORGE's integrality-gap head, 'hybridsolve train "
+        "hints --help' those of the solution-hint head (Predict-and-Search).",
         epilog=_EPILOG,
     )  # fmt: skip
     learn.add_argument(
         "model", choices=list(_TRAINERS),
         help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings), forge-gap "
-        "(FORGE's integrality-gap head)",
+        "(FORGE's integrality-gap head), hints (solution hints for the MIP solvers)",
     )  # fmt: skip
     learn.add_argument("options", nargs="*", help="the trainer's options (see train MODEL --help)")
 
@@ -243,6 +250,7 @@ _TRAINERS = {
     "bq": "hybridsolve.neural.bq.train",
     "forge": "hybridsolve.neural.forge.train",
     "forge-gap": "hybridsolve.neural.forge.gap",
+    "hints": "hybridsolve.neural.hints.train",
 }
 
 
@@ -364,6 +372,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         threads=args.threads,
         seed=args.seed,
         warm_start=args.warm_start,
+        hints=args.hints,
         log=args.log,
         options=dict(args.option),
         progress=None if (args.json or args.quiet) else _progress_printer(),
@@ -379,9 +388,29 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         print(json.dumps(out))
     else:
         print(result.summary())
+        if result.stats.get("hints"):
+            print(_hint_line(result.stats["hints"]))
         if result.stats.get("operators"):
             print(_operator_table(result.stats))
     return 1 if result.status is Status.ERROR else 0
+
+
+def _hint_line(hints: dict) -> str:
+    """What the hints did: predictions, trust region, trust-region solve."""
+    if not hints.get("used"):
+        return f"hints       not used: {hints.get('reason', 'unknown')}"
+    words = [f"hints       {hints['predicted']} predicted"]
+    if "predict_seconds" in hints:
+        words.append(f"in {hints['predict_seconds']:.2f} s")
+    trust = hints.get("trust_region")
+    if trust:
+        found = trust.get("objective")
+        words.append(
+            f"; trust region {trust['zeros'] + trust['ones']} variables, delta {trust['delta']}"
+            f", {trust.get('solver', '-')} {trust.get('seconds', 0):.1f} s -> "
+            f"{'-' if found is None else f'{found:.10g}'}"
+        )
+    return " ".join(words)
 
 
 def _operator_table(stats: dict) -> str:

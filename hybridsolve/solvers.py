@@ -66,10 +66,13 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         A name from :func:`available`.
     **kwargs
         ``time_limit``, ``mip_rel_gap``, ``threads``, ``seed``, ``warm_start``,
-        ``callback``, ``log``, ``options``, ``progress``, ``hints`` (a
-        :class:`hybridsolve.mip.Hints` or ``None``): see :func:`hybridsolve.mip.solve`.
-        ``time_limit`` counts from this call, the import of a solver loaded on first
-        use included.
+        ``callback``, ``log``, ``options``, ``progress``, ``hints``: see
+        :func:`hybridsolve.mip.solve`. ``hints`` may also be a string: ``"forge"`` (the
+        shipped hint model, :mod:`hybridsolve.neural.hints`), ``"forge:NAME_OR_PATH"``
+        (other hint weights) or a weights name or file; the model predicts once the
+        problem is read, inside the time limit, and a model it does not fit is solved
+        without hints after one warning. ``time_limit`` counts from this call, the import
+        of a solver loaded on first use included.
 
     Returns
     -------
@@ -85,6 +88,10 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
     if solver not in _REGISTRY:
         raise UsageError(f"unknown solver {solver!r}; choose from {', '.join(_REGISTRY)}")
     start = time.perf_counter()
+    if isinstance(kwargs.get("hints"), str):
+        from hybridsolve.neural.hints import hint_source
+
+        kwargs["hints"] = hint_source(kwargs["hints"], threads=kwargs.get("threads", 1))
     backend = _REGISTRY[solver]()
     limit = kwargs.get("time_limit")
     if isinstance(limit, (int, float)) and limit > 0:  # the solver's import counts too

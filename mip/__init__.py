@@ -7,7 +7,7 @@ from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
 from .check import Certificate, Violation, certified, check
 from .errors import HybridsolveError, InputError, ProblemError, SolverError, UsageError
 from .highs import HighsBackend
-from .hints import Hints, HintSettings, HintWarning
+from .hints import Hints, HintSettings, HintSource, HintWarning
 from .io import problem_from_highs, read, write
 from .problem import Problem, Sense
 from .result import Limit, Result, Status, relative_gap
@@ -22,6 +22,7 @@ __all__ = [
     "Certificate",
     "HighsBackend",
     "HintSettings",
+    "HintSource",
     "HintWarning",
     "Hints",
     "HybridsolveError",

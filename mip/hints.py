@@ -18,6 +18,7 @@ each solver can use (see :class:`HintSettings`):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -26,11 +27,17 @@ import numpy as np
 from .errors import UsageError
 from .problem import Problem
 
-__all__ = ["HintSettings", "HintWarning", "Hints"]
+__all__ = ["HintSettings", "HintSource", "HintWarning", "Hints"]
 
 #: SCIP's ``heuristics/completesol/maxunknownrate``: a partial solution with a larger
 #: share of unset variables is ignored (with a warning in SCIP's log only).
 SCIP_MAX_UNKNOWN_RATE = 0.85
+
+
+#: A function that predicts hints once a model is read: ``source(problem, deadline)``, with
+#: ``deadline`` the ``time.perf_counter()`` value of the time limit or ``None``; returns
+#: ``None`` (after a :class:`HintWarning`) where it cannot predict for the model.
+HintSource = Callable[[Problem, "float | None"], "Hints | None"]
 
 
 class HintWarning(UserWarning):

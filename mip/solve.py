@@ -17,7 +17,7 @@ from .backend import ABANDON, Backend, Callback, Monitor, Outcome, Progress, Req
 from .check import certified, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
-from .hints import Hints, HintWarning, binaries
+from .hints import Hints, HintSource, HintWarning, binaries
 from .io import read
 from .problem import Problem
 from .result import Limit, Result, Status, relative_gap
@@ -108,7 +108,7 @@ def solve(
     log: bool = False,
     options: Mapping[str, Any] | None = None,
     progress: Callable[[Progress], None] | None = None,
-    hints: Hints | None = None,
+    hints: Hints | HintSource | None = None,
 ) -> Result:
     """Solve a model with one backend and return a certified :class:`Result`.
 
@@ -139,9 +139,14 @@ def solve(
         Native parameter names and values, passed through unchanged.
     progress : callable, optional
         Receives :class:`Progress` at every incumbent and every few seconds.
-    hints : Hints, optional
+    hints : Hints or callable, optional
         Predicted values and confidences for integer variables (:class:`Hints`; what is
-        done with them is in its :class:`HintSettings`). The trust-region solve runs
+        done with them is in its :class:`HintSettings`), or a function
+        ``hints(problem, deadline) -> Hints | None`` that predicts them (a learned model;
+        ``deadline`` is the ``time.perf_counter()`` value of the time limit, or ``None``),
+        called once the model is read, inside the time limit: its seconds are
+        ``Result.stats["hints"]["predict_seconds"]``, and ``None`` means solve without
+        hints (the function warns why). The trust-region solve runs
         first, inside ``time_limit``, and its incumbents count as the solve's own; the
         full model is solved afterwards, so hints never cut off its optimum. A model
         without binary variables, or hints that predict nothing, is solved without them
@@ -162,8 +167,10 @@ def solve(
     """
     start = time.perf_counter()
     _validate(time_limit, mip_rel_gap, threads, seed)
-    if hints is not None and not isinstance(hints, Hints):
-        raise UsageError(f"hints must be a hybridsolve.mip.Hints or None, got {hints!r:.60}")
+    if hints is not None and not isinstance(hints, Hints) and not callable(hints):
+        raise UsageError(
+            f"hints must be a hybridsolve.mip.Hints, a function or None, got {hints!r:.60}"
+        )
     if isinstance(backend, str):
         if backend not in BACKENDS:
             raise UsageError(f"unknown solver {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -171,6 +178,16 @@ def solve(
     if not isinstance(problem, Problem):
         problem = read(problem)
     start_values = None if warm_start is None else start_vector(problem, warm_start)
+    deadline = None if time_limit is None else start + time_limit
+    predicted: dict[str, Any] = {}
+    if hints is not None and not isinstance(hints, Hints):
+        began = time.perf_counter()
+        hints = hints(problem, deadline)
+        predicted = {"predict_seconds": time.perf_counter() - began}
+        if hints is None:
+            predicted.update(used=False, reason="the hint model does not apply to this model")
+        elif not isinstance(hints, Hints):
+            raise UsageError(f"the hints function returned {type(hints).__name__}, not Hints")
     if hints is not None:
         hints.validate(problem)
     empty = problem.empty_domains()
@@ -182,7 +199,6 @@ def solve(
             raw_status="empty domain",
             message=f"lower bound above upper bound for {', '.join(empty[:5])}",
         )
-    deadline = None if time_limit is None else start + time_limit
     request = Request(
         deadline=deadline,
         mip_rel_gap=float(mip_rel_gap),
@@ -204,8 +220,9 @@ def solve(
         outcome = _run(backend, monitor)
         if outcome.status is Status.INFEASIBLE_OR_UNBOUNDED and not monitor.stopping:
             outcome = _settle(problem, type(backend), request, monitor, outcome)
-    if hints is not None:
-        outcome.stats = {**outcome.stats, "hints": {**hint_stats, **outcome.stats.get("hints", {})}}
+    if hints is not None or predicted:
+        used = {**predicted, **hint_stats, **outcome.stats.get("hints", {})}
+        outcome.stats = {**outcome.stats, "hints": used}
     return _finish(problem, backend.name, outcome, monitor, float(mip_rel_gap))
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Status, solve
 
 from .graph import encode
+from .label_cache import collect_cached, write_atomically
 
 __all__ = ["GapLabel", "collect", "label", "relative_gap"]
 
@@ -100,9 +100,7 @@ def _cached(path: Path) -> GapLabel | None:
 def _label_task(task: tuple[str, str, int, float, str]) -> GapLabel:
     distribution, split, index, time_limit, path = task
     found = label(distribution, split, index, time_limit)
-    tmp = f"{path}.tmp{os.getpid()}"
-    Path(tmp).write_text(json.dumps(asdict(found)))
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(found))))
     return found
 
 
@@ -114,6 +112,7 @@ def collect(
     cache: str | os.PathLike[str],
     time_limit: float = 10.0,
     jobs: int = 1,
+    cluster: str | None = None,
 ) -> list[GapLabel]:
     """Labels of the first ``count`` instances of ``split`` of each distribution.
 
@@ -131,6 +130,8 @@ def collect(
         Seconds for each SCIP solve.
     jobs : int
         Parallel processes (one SCIP thread each).
+    cluster : str, optional
+        Dask scheduler address to label on instead (:func:`~.label_cache.collect_cached`).
 
     Returns
     -------
@@ -138,21 +139,10 @@ def collect(
         In the order of ``distributions``, then index.
     """
     folder = Path(cache)
-    folder.mkdir(parents=True, exist_ok=True)
     keys = [(name, index) for name in distributions for index in range(count)]
-    paths = {key: folder / f"{key[0]}-{split}-{key[1]:04d}.json" for key in keys}
-    found = {key: _cached(path) for key, path in paths.items()}
-    todo = [
-        (name, split, index, float(time_limit), str(paths[name, index]))
-        for (name, index), value in found.items()
-        if value is None
+    paths = [folder / f"{name}-{split}-{index:04d}.json" for name, index in keys]
+    tasks = [
+        (name, split, index, float(time_limit), str(path))
+        for (name, index), path in zip(keys, paths)
     ]
-    if todo:
-        if jobs > 1:
-            with ProcessPoolExecutor(jobs) as pool:
-                done = list(pool.map(_label_task, todo))
-        else:
-            done = [_label_task(task) for task in todo]
-        for item in done:
-            found[item.distribution, item.index] = item
-    return [found[key] for key in keys]
+    return collect_cached(tasks, paths, _label_task, _cached, jobs=jobs, cluster=cluster)

@@ -27,7 +27,14 @@ import numpy as np
 
 from hybridsolve.mip.errors import UsageError
 
-from ..graph import CON_FEATURES, VAR_FEATURES, MIPGraph, encode
+from ..graph import (
+    CON_FEATURES,
+    LP_CON_FEATURES,
+    LP_VAR_FEATURES,
+    VAR_FEATURES,
+    MIPGraph,
+    encode,
+)
 from ..progress import Progress
 
 __all__ = ["Source", "distribution_sources", "encode_sources", "file_sources"]
@@ -96,16 +103,20 @@ def file_sources(folder: str | os.PathLike[str]) -> list[Source]:
     return [Source(root.name, file=str(path)) for path in files]
 
 
-def _encode(source: Source) -> MIPGraph:
+def _encode(source: Source, lp: bool = False) -> MIPGraph:
     """Generate or read one instance and encode it (runs in a worker process)."""
     if source.file is not None:
         from hybridsolve.mip import read
 
-        return encode(read(source.file))
+        return encode(read(source.file), lp=lp)
     from hybridsolve.datasets import registry
 
     distribution = registry.get(source.distribution)
-    return encode(distribution.instance(source.split, source.index, source.seed))
+    return encode(distribution.instance(source.split, source.index, source.seed), lp=lp)
+
+
+def _encode_lp(source: Source) -> MIPGraph:
+    return _encode(source, lp=True)
 
 
 def _save(path: Path, graph: MIPGraph) -> None:
@@ -117,6 +128,9 @@ def _save(path: Path, graph: MIPGraph) -> None:
         edge_index=graph.edge_index,
         edge_weight=graph.edge_weight,
         integer=graph.integer,
+        lp=graph.lp_status is not None,
+        lp_status=graph.lp_status or "",
+        lp_objective=np.nan if graph.lp_objective is None else graph.lp_objective,
     )
     os.replace(temporary, path)
 
@@ -128,7 +142,14 @@ def _load(path: Path) -> MIPGraph | None:
     try:
         with np.load(path) as data:
             arrays = {key: np.array(data[key]) for key in data.files}
-        return MIPGraph(**arrays, con_names=CON_FEATURES, var_names=VAR_FEATURES)
+        if not arrays.pop("lp", False):
+            return MIPGraph(**arrays, con_names=CON_FEATURES, var_names=VAR_FEATURES)
+        value = float(arrays.pop("lp_objective"))
+        return MIPGraph(
+            **arrays, con_names=CON_FEATURES + LP_CON_FEATURES,
+            var_names=VAR_FEATURES + LP_VAR_FEATURES, lp_status=str(arrays.pop("lp_status")),
+            lp_objective=None if np.isnan(value) else value,
+        )  # fmt: skip
     except Exception:  # a damaged cache file: encode again
         return None
 
@@ -139,6 +160,7 @@ def encode_sources(
     workers: int = 1,
     cache: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    lp: bool = False,
 ) -> list[MIPGraph]:
     """The graph of every source, generated or read, encoded, and cached.
 
@@ -153,6 +175,8 @@ def encode_sources(
         Folder of ``.npz`` graphs (:meth:`Source.key`); found ones are reused.
     progress : bool, default False
         Show a progress bar.
+    lp : bool, default False
+        With the LP relaxation's features (``encode(..., lp=True)``), cached apart.
 
     Returns
     -------
@@ -167,20 +191,21 @@ def encode_sources(
     folder = None if cache is None else Path(cache)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    keys = [source.key() for source in sources] if folder is not None else []
+    keys = [source.key() + "-lp" * lp for source in sources] if folder is not None else []
+    work = _encode_lp if lp else _encode
     found: list[MIPGraph | None] = [None] * len(sources)
     if folder is not None:
         found = [_load(folder / f"{key}.npz") for key in keys]
     todo = [i for i, graph in enumerate(found) if graph is None]
     with contextlib.ExitStack() as stack:
         if workers == 1 or len(todo) <= 1:
-            results = map(_encode, (sources[i] for i in todo))
+            results = map(work, (sources[i] for i in todo))
         else:
             pool = stack.enter_context(
                 ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
             )
             chunk = max(1, min(16, len(todo) // (8 * workers)))
-            results = pool.map(_encode, [sources[i] for i in todo], chunksize=chunk)
+            results = pool.map(work, [sources[i] for i in todo], chunksize=chunk)
         bar = Progress(len(todo), 0, progress and bool(todo), "graphs")
         for i, graph in zip(todo, results):
             found[i] = graph

@@ -11,8 +11,11 @@ from hybridsolve.solvers import available
 def test_suites_name_registered_distributions_and_solvers():
     for suite in SUITES.values():
         assert set(suite.distributions) <= set(datasets.distributions())
-        assert set(suite.solvers) <= set(available()) | set(PEERS)
+        for solver in suite.solvers:
+            base, plus, guidance = solver.partition("+")
+            assert base in set(available()) | set(PEERS) and guidance in ("", "hints")
         assert suite.baseline in suite.solvers and set(suite.also) <= set(suite.solvers)
+        assert {name for pair in suite.pairs for name in pair} <= set(suite.solvers)
         assert suite.time_limit > 0 and suite.seeds and suite.n > 0
 
 

@@ -74,7 +74,7 @@ def test_bad_shapes_and_values_give_one_line_errors(knapsack):
     one_line_usage_error(lambda: mip.solve(problem, "highs", hints=outside), "outside its bounds")
     half = Hints(np.full(n, 0.5), np.ones(n))
     one_line_usage_error(lambda: mip.solve(problem, "highs", hints=half), "not integral")
-    one_line_usage_error(lambda: hybridsolve.solve(problem, "scip", hints="forge"), "Hints or None")
+    one_line_usage_error(lambda: mip.solve(problem, "scip", hints="forge"), "a function or None")
     one_line_usage_error(lambda: HintSettings(trust_time=1.5), "trust_time")
     one_line_usage_error(lambda: Hints(np.zeros(n), np.ones(n)).with_settings(deltas=3), "deltas")
 
