@@ -41,3 +41,37 @@ def test_an_unusable_database_is_one_line_and_exit_code_3(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err
     assert err.endswith(f"{db}: not a usable results database (unable to open database file)")
+
+
+def test_suite_overrides_are_checked(tmp_path, capsys):
+    args = ["hints", "--db", str(tmp_path / "r.sqlite"), "--out", str(tmp_path / "rep")]
+    for extra, message in (
+        (["--solvers", "scip,gurobi"], "gurobi not in suite 'hints'"),
+        (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
+    ):
+        try:
+            main(args + extra)
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError("a bad override was accepted")
+        assert message in capsys.readouterr().err
+
+
+def test_the_pair_table_compares_each_guided_solver_with_its_plain_one():
+    from hybridsolve.benchmarks.metrics import run_metrics
+    from hybridsolve.benchmarks.suite import pair_table
+
+    def row(solver, instance, found_at):
+        return {
+            "collection": "c", "instance": instance, "solver": solver, "seed": 0,
+            "time_limit": 10.0, "status": "feasible", "objective": 5.0, "dual_bound": None,
+            "sense": "minimize", "runtime": 10.0, "nodes": 1, "certified": True,
+            "trajectory": [[found_at, 5.0, None]], "message": "", "reference": None,
+        }  # fmt: skip
+
+    rows = [row("scip", "a", 4.0), row("scip+hints", "a", 2.0),
+            row("scip", "b", 4.0), row("scip+hints", "b", 2.0)]  # fmt: skip
+    lines = pair_table(run_metrics(rows), (("scip", "scip+hints"),)).splitlines()
+    assert len(lines) == 2 and lines[1].split()[:4] == ["c", "scip+hints", "/", "scip"]
+    assert lines[1].split()[4] == "0.500"  # found at 2 s instead of 4 s: half the integral

@@ -221,3 +221,15 @@ def test_benchmark_solver_names_with_hints(weights):
     for bad in ("nosuch+hints", "scip+magic"):
         with pytest.raises(UsageError, match="unknown guided solver"):
             plan(collection, [bad], [0], 8.0)
+
+
+def test_hint_quality_scores_perfect_and_flipped_predictions(instance):
+    from hybridsolve.benchmarks.hint_quality import scores
+
+    best = solve(instance, "scip", threads=1).x
+    mask = instance.integrality
+    perfect = np.where(mask, np.round(best), np.nan)
+    good = scores(instance, perfect, best, perfect)
+    assert good["agree"] == 1.0 and good["inside"] and good["bce"] < 1e-4
+    bad = scores(instance, 1 - perfect, best, perfect)
+    assert bad["agree"] == 0.0 and not bad["inside"] and bad["bce"] > 10
