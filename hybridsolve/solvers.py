@@ -91,7 +91,7 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
     if isinstance(kwargs.get("hints"), str):
         from hybridsolve.neural.hints import hint_source
 
-        kwargs["hints"] = hint_source(kwargs["hints"], threads=kwargs.get("threads", 1))
+        kwargs["hints"] = hint_source(kwargs["hints"])
     backend = _REGISTRY[solver]()
     limit = kwargs.get("time_limit")
     if isinstance(limit, (int, float)) and limit > 0:  # the solver's import counts too

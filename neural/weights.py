@@ -30,9 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hybridsolve.mip.errors import InputError, UsageError
 
 from . import runtime
+from .pt_reader import PtFormatError, read_state_dict
 from .runtime import device, require_torch
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ __all__ = [
     "WeightsError",
     "available",
     "load",
+    "load_arrays",
     "load_model",
     "manifest",
     "register",
@@ -389,17 +393,7 @@ def load(
     torch = require_torch()
     where = map_location if isinstance(map_location, torch.device) else device(map_location)
     path, entry = _locate(name_or_path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise WeightsError(f"weights file {path} does not exist") from None
-    except OSError as exc:
-        raise WeightsError(f"weights file {path} cannot be read ({exc.strerror})") from None
-    if entry and _sha256(data) != entry["sha256"]:
-        raise WeightsError(
-            f"{path}: sha256 {_sha256(data)[:12]}... differs from the manifest's "
-            f"{entry['sha256'][:12]}...: the file is corrupt or modified"
-        )
+    data = _checked_bytes(path, entry)
     try:
         state_dict = torch.load(io.BytesIO(data), map_location=where, weights_only=True)
     except Exception as exc:  # bad bytes raise many types, with long multi-line messages
@@ -413,6 +407,66 @@ def load(
     if expected is not None:
         _check_shapes(state_dict, expected, path)
     return state_dict, entry
+
+
+def _checked_bytes(path: Path, entry: dict[str, Any]) -> bytes:
+    """The file's bytes, checked against the entry's sha256 when there is an entry."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(f"weights file {path} does not exist") from None
+    except OSError as exc:
+        raise WeightsError(f"weights file {path} cannot be read ({exc.strerror})") from None
+    if entry and _sha256(data) != entry["sha256"]:
+        raise WeightsError(
+            f"{path}: sha256 {_sha256(data)[:12]}... differs from the manifest's "
+            f"{entry['sha256'][:12]}...: the file is corrupt or modified"
+        )
+    return data
+
+
+def load_arrays(
+    name_or_path: str | os.PathLike[str], *, problem: str | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A state dict as numpy arrays, and its manifest entry, without importing torch.
+
+    For numpy inference (:mod:`.hints.inference`); the file is checked as by :func:`load`
+    and read by :func:`~.pt_reader.read_state_dict`.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A name in the shipped registry or a registered ``.pt`` file.
+    problem : str, optional
+        The problem the weights must have been trained for.
+
+    Returns
+    -------
+    arrays : dict of str to numpy.ndarray
+    entry : dict
+        The manifest entry.
+
+    Raises
+    ------
+    WeightsError
+        Unknown name, a file without a manifest entry, missing, corrupt or modified, not a
+        state dict, or trained for another problem.
+    """
+    path, entry = _locate(name_or_path)
+    if not entry:
+        if not path.exists():
+            raise WeightsError(f"weights file {path} does not exist")
+        raise WeightsError(
+            f"{path}: no {MANIFEST} entry beside it describes this file, so the model's "
+            "hyper-parameters are unknown; register it with hybridsolve.neural.weights.register"
+        )
+    if problem is not None and entry["problem"] != problem:
+        raise WeightsError(f"{path}: trained for {entry['problem']!r}, not for {problem!r}")
+    data = _checked_bytes(path, entry)
+    try:
+        return read_state_dict(data), entry
+    except PtFormatError as exc:
+        raise WeightsError(f"{path}: {exc}; the file is corrupt or not a weights file") from None
 
 
 #: Models already loaded by :func:`load_model`, by (builder, file, sha256, device, file size

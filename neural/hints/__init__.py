@@ -46,13 +46,7 @@ def weights_of(spec: str) -> str:
     return spec
 
 
-def hint_source(
-    spec: str,
-    *,
-    settings: HintSettings | None = None,
-    threads: int | None = None,
-    device: str = "auto",
-) -> HintSource:
+def hint_source(spec: str, *, settings: HintSettings | None = None) -> HintSource:
     """The function that predicts hints for :func:`hybridsolve.mip.solve`.
 
     Parameters
@@ -62,31 +56,19 @@ def hint_source(
         (:func:`weights_of`).
     settings : HintSettings, optional
         How the solvers use the hints.
-    threads : int, optional
-        torch's CPU threads during the prediction (the solve's own thread count).
-    device : str
-        Where the model runs.
 
     Returns
     -------
     callable
-        ``source(problem, deadline) -> Hints | None``; weights are loaded on its first
-        call, so a missing torch or bad weights fail there, with one line.
+        ``source(problem, deadline) -> Hints | None``; weights are read on its first
+        call, so bad weights fail there, with one line. The prediction runs in numpy
+        (:mod:`.inference`): no torch is imported.
     """
     weights = weights_of(spec)
 
     def source(problem: Problem, deadline: float | None):  # noqa: ANN202 (Hints | None)
-        from ..runtime import require_torch
-
-        torch = require_torch()
         from .predict import predict
 
-        before = torch.get_num_threads()
-        if threads is not None:
-            torch.set_num_threads(threads)
-        try:
-            return predict(problem, weights, settings=settings, deadline=deadline, device=device)
-        finally:
-            torch.set_num_threads(before)
+        return predict(problem, weights, settings=settings, deadline=deadline)
 
     return source

@@ -1,9 +1,10 @@
 """Hints for one model from trained hint weights: :func:`predict`.
 
 The model is encoded with its LP relaxation (:func:`~..graph.encode`, ``lp=True``), the
-hint model (:class:`~.model.HintModel`) gives ``P(x_j = 1)`` for every variable, and the
-binaries' probabilities become :class:`~hybridsolve.mip.Hints` (value ``p > 0.5``,
-confidence ``|2p - 1|``); general integers and continuous variables get no prediction.
+hint model gives ``P(x_j = 1)`` for every variable (its numpy forward pass,
+:mod:`.inference`, so no torch is imported), and the binaries' probabilities become
+:class:`~hybridsolve.mip.Hints` (value ``p > 0.5``, confidence ``|2p - 1|``); general
+integers and continuous variables get no prediction.
 """
 
 from __future__ import annotations
@@ -11,36 +12,32 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from typing import NamedTuple
 
 import numpy as np
-import torch
 
 from hybridsolve.mip import Hints, HintSettings, HintWarning, Problem
 from hybridsolve.mip.hints import binaries
 
-from ..graph import MIPGraph, encode
-from ..weights import load_model
-from .model import HintModel
+from ..graph import encode
+from ..weights import load_arrays
+from .inference import HintArrays, probabilities
 
 __all__ = ["MAX_NONZEROS", "predict"]
 
 #: Larger models are solved without hints (one forward pass holds every edge in memory).
 MAX_NONZEROS = 5_000_000
 
-
-class _Graph(NamedTuple):
-    """The tensors of one graph the model reads (no ``torch_geometric`` needed)."""
-
-    x_con: torch.Tensor
-    x_var: torch.Tensor
-    edge_index: torch.Tensor
-    edge_weight: torch.Tensor
+#: Weights already read, by (file, sha256).
+_LOADED: dict[tuple[str, str], HintArrays] = {}
 
 
-def _tensors(graph: MIPGraph, dev: torch.device) -> _Graph:
-    return _Graph(*(torch.as_tensor(array).to(dev) for array in (
-        graph.con_features, graph.var_features, graph.edge_index, graph.edge_weight)))  # fmt: skip
+def _model(weights: str | os.PathLike[str]) -> HintArrays:
+    arrays, entry = load_arrays(weights, problem="mip-hints")
+    key = (str(weights), entry["sha256"])
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = HintArrays(arrays, entry["model"], str(weights))
+    return _LOADED[key]
 
 
 def predict(
@@ -49,7 +46,6 @@ def predict(
     *,
     settings: HintSettings | None = None,
     deadline: float | None = None,
-    device: str = "auto",
 ) -> Hints | None:
     """The hint model's predictions for the binaries of ``problem``.
 
@@ -64,8 +60,6 @@ def predict(
     deadline : float, optional
         ``time.perf_counter()`` value by which the prediction must be done; the LP
         relaxation gets at most a third of the time left.
-    device : str
-        Where the model runs.
 
     Returns
     -------
@@ -78,7 +72,7 @@ def predict(
     WeightsError
         Unknown, missing, corrupt or mismatched weights, or weights of another model.
     """
-    model, _ = load_model(weights, HintModel, device=device, problem="mip-hints")
+    model = _model(weights)
     mask = binaries(problem)
     reason = ""
     if not mask.any():
@@ -89,8 +83,5 @@ def predict(
         warnings.warn(f"hints ignored: {reason}; solving without them", HintWarning, stacklevel=2)
         return None
     lp_limit = 60.0 if deadline is None else max((deadline - time.perf_counter()) / 3, 0.1)
-    graph = encode(problem, lp=True, lp_time_limit=lp_limit)
-    with torch.no_grad():
-        data = _tensors(graph, next(model.parameters()).device)
-        p = torch.sigmoid(model(data)).double().cpu().numpy()
+    p = probabilities(model, encode(problem, lp=True, lp_time_limit=lp_limit))
     return Hints.from_probabilities(problem, np.where(mask, p, np.nan), settings)

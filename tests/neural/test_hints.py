@@ -233,3 +233,32 @@ def test_hint_quality_scores_perfect_and_flipped_predictions(instance):
     assert good["agree"] == 1.0 and good["inside"] and good["bce"] < 1e-4
     bad = scores(instance, 1 - perfect, best, perfect)
     assert bad["agree"] == 0.0 and not bad["inside"] and bad["bce"] > 10
+
+
+def test_the_numpy_forward_pass_matches_the_torch_model(trained, instance):
+    from hybridsolve.neural.graph import encode
+    from hybridsolve.neural.hints.inference import probabilities
+    from hybridsolve.neural.hints.predict import _model
+
+    workdir, _ = trained
+    model, _ = load_model(workdir / "out" / "h.pt", HintModel, device="cpu")
+    graph = encode(instance, lp=True)
+    with torch.no_grad():
+        expected = torch.sigmoid(model(graph.to_data())).double().numpy()
+    found = probabilities(_model(str(workdir / "out" / "h.pt")), graph)
+    assert np.abs(found - expected).max() < 1e-5
+
+
+def test_a_hinted_solve_does_not_import_torch(tmp_path, instance):
+    import subprocess
+    import sys
+
+    path = write(instance, tmp_path / "m.mps")
+    code = (
+        "import sys, hybridsolve\n"
+        f"r = hybridsolve.solve({str(path)!r}, 'highs', hints='forge', time_limit=5)\n"
+        "assert r.stats['hints']['used'], r.stats\n"
+        "print('torch' in sys.modules, 'torch_geometric' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -343,3 +343,27 @@ def test_map_location_is_checked(registry):
     with pytest.raises(UsageError, match="unknown device 'gpu'"):
         load(folder / "tsp-4.pt", map_location="gpu")
     assert load(folder / "tsp-4.pt", map_location=torch.device("cpu"))[0]["encoder.bias"].is_cpu
+
+
+def test_the_torch_free_reader_matches_torch_and_refuses_other_content(tmp_path):
+    import io
+    import pickle
+    import zipfile
+
+    import numpy as np
+    import torch
+
+    from hybridsolve.neural.pt_reader import PtFormatError, read_state_dict
+
+    state = {"a": torch.arange(6, dtype=torch.float32).reshape(2, 3).t(), "b": torch.tensor(3)}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    found = read_state_dict(buffer.getvalue())
+    assert np.array_equal(found["a"], state["a"].numpy()) and found["b"] == 3
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("x/data.pkl", pickle.dumps({"a": print}))
+    with pytest.raises(PtFormatError, match="builtins.print"):
+        read_state_dict(evil.getvalue())
+    with pytest.raises(PtFormatError, match="cannot read it"):
+        read_state_dict(b"not a zip file")
