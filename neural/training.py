@@ -1,4 +1,4 @@
-"""What the trainers share (``hybridsolve train bq``, ``hybridsolve train forge``).
+"""What the trainers share (``hybridsolve train bq``, ``forge``, ``forge-gap``, ``hints``).
 
 - :class:`TrainingConfig`: the base of their frozen configuration dataclasses: paths taken
   relative to a working folder (``workdir``) and refused outside it, the portable command
@@ -10,7 +10,9 @@
 - :func:`warmup_cosine` (learning-rate schedule) and :func:`describe_device` (the
   manifest's ``device`` field);
 - :func:`publish` (save the weights with their manifest entry and register them) and
-  :func:`run_command_line` (the trainers' ``main``: parse, train, one-line errors).
+  :func:`run_command_line` (the trainers' ``main``: parse, train, one-line errors);
+- :class:`StepLoop`: the bookkeeping of a resumable training loop (step, seconds,
+  history, batch order, learning rate, checkpoints, chunk stops, progress).
 
 torch is imported where a function needs it, so that this module stays light.
 """
@@ -24,6 +26,7 @@ import math
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Parser",
+    "StepLoop",
     "TrainingConfig",
     "chunk_ends",
     "config_parser",
@@ -362,3 +366,167 @@ def stopped_line(step: int, total: int, checkpoint: Path) -> str:
         f"stopped at step {step}/{total}; checkpoint {checkpoint}: "
         "train(config, resume=True) continues"
     )
+
+
+#: ``(get, set)`` of more state a :class:`StepLoop` checkpoints (an AMP grad scaler).
+ExtraState = tuple[Callable[[], Any], Callable[[Any], None]]
+
+
+class StepLoop:
+    """The bookkeeping every trainer's loop shares, so a chunked run resumes exactly.
+
+    A trainer builds its model and optimizer, then::
+
+        loop = StepLoop(config, "hints", "a hint training checkpoint", model, optimizer,
+                        items=len(train_set), history={"loss": []}, device=dev)
+        loop.restore(resume)
+        while loop.running:
+            chosen = loop.batch()             # this step's indices, from (seed, epoch)
+            loss = ...; loss.backward(); loop.optimise(loss)
+            if loop.epoch_ended:
+                loop.write(f"epoch ...")      # validation goes here
+            if loop.chunk_ended():
+                return None                   # a checkpoint was written
+        loop.close()
+
+    Parameters
+    ----------
+    config : TrainingConfig
+        With ``seed``, ``lr``, ``epochs``, ``batch_size``, ``grad_clip``, ``checkpoint``,
+        ``checkpoint_every``, ``max_seconds``, ``max_steps`` and ``progress`` fields.
+    kind, what : str
+        The checkpoint's ``kind`` and what it is, for error messages.
+    model, optimizer
+        What is trained; their states go into every checkpoint.
+    items : int
+        Training examples; an epoch is ``ceil(items / batch_size)`` steps.
+    history : dict of str to list
+        Curves to keep (``"loss"`` is filled here); saved in every checkpoint.
+    device : torch.device
+        Where the model is (CUDA random states are saved with it).
+    extra : tuple of (callable, callable), optional
+        ``(get, set)`` of more state to checkpoint (an AMP grad scaler).
+    """
+
+    def __init__(self, config: Any, kind: str, what: str, model: Any, optimizer: Any, *,
+                 items: int, history: dict[str, list], device: Any,
+                 extra: ExtraState | None = None) -> None:  # fmt: skip
+        self.config, self.kind, self.what = config, kind, what
+        self.model, self.optimizer, self.device, self.extra = model, optimizer, device, extra
+        self.path = None if config.checkpoint is None else config.path(config.checkpoint)
+        self.per_epoch = math.ceil(items / config.batch_size)
+        self.items, self.total = items, config.epochs * self.per_epoch
+        self.step, self.seconds, self.history = 0, 0.0, history
+        self.bar: Any = None
+
+    @property
+    def running(self) -> bool:
+        """Steps are left."""
+        return self.step < self.total
+
+    @property
+    def epoch_ended(self) -> bool:
+        """The last step ended an epoch."""
+        return self.step > 0 and self.step % self.per_epoch == 0
+
+    @property
+    def epoch(self) -> int:
+        """Epochs done."""
+        return self.step // self.per_epoch
+
+    def restore(self, resume: bool) -> None:
+        """Continue from the checkpoint when ``resume`` and it exists; start the clock."""
+        torch = require_torch()
+        if resume and self.path is not None and self.path.exists():
+            state = load_checkpoint(self.path, self.config.settings(), kind=self.kind,
+                                    what=self.what)  # fmt: skip
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.extra is not None and state.get("extra"):
+                self.extra[1](state["extra"])
+            torch.set_rng_state(state["torch_rng"])
+            if self.device.type == "cuda" and state["cuda_rng"]:
+                torch.cuda.set_rng_state_all(state["cuda_rng"])
+            self.step, self.seconds = int(state["step"]), float(state["seconds"])
+            self.history = state["history"]
+            if self.config.progress:
+                print(f"resuming at step {self.step}/{self.total} (epoch {self.epoch + 1})",
+                      flush=True)  # fmt: skip
+        from .progress import Progress
+
+        self.bar = Progress(self.total, self.step, self.config.progress)
+        self.started = self.last = time.perf_counter()
+        self.model.train()
+
+    def save(self) -> None:
+        """Write a checkpoint (nothing without a checkpoint path)."""
+        if self.path is None:
+            return
+        torch = require_torch()
+        save_checkpoint(self.path, {
+            "format": 1, "kind": self.kind, "settings": self.config.settings(),
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "extra": self.extra[0]() if self.extra is not None else {},
+            "step": self.step, "epoch": self.epoch, "seconds": self.seconds,
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+            "history": self.history,
+        })  # fmt: skip
+
+    def batch(self) -> Any:
+        """This step's example indices (the epoch's permutation from ``(seed, epoch)``), with
+        the step's learning rate set and the gradients cleared."""
+        import numpy as np
+
+        epoch, place = divmod(self.step, self.per_epoch)
+        order = np.random.default_rng([self.config.seed, 0, epoch]).permutation(self.items)
+        size = self.config.batch_size
+        for group in self.optimizer.param_groups:
+            group["lr"] = warmup_cosine(self.config.lr, self.step, self.total)
+        self.optimizer.zero_grad(set_to_none=True)
+        return order[place * size : (place + 1) * size]
+
+    def optimise(self, loss: Any, *, step: Callable[[], None] | None = None) -> None:
+        """Clip the gradients, take the optimizer's step (or ``step()``) and count it.
+
+        Call after ``loss.backward()`` (a grad scaler's ``step`` unscales first).
+        """
+        torch = require_torch()
+        if self.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        (step or self.optimizer.step)()
+        self.step += 1
+        self.history["loss"].append(float(loss.detach()))
+        now = time.perf_counter()
+        self.seconds, self.last, self.now = self.seconds + now - self.last, now, now
+        recent = self.history["loss"][-50:]
+        self.bar.update(sum(recent) / len(recent))
+
+    def epoch_loss(self) -> float:
+        """The mean loss of the last epoch's steps."""
+        losses = self.history["loss"][-self.per_epoch :]
+        return sum(losses) / len(losses)
+
+    def write(self, line: str) -> None:
+        """Print a line above the progress bar; the time it took to make is not counted."""
+        self.bar.write(line)
+        self.last = time.perf_counter()
+
+    def chunk_ended(self) -> bool:
+        """Checkpoint on schedule; at the end of a chunk checkpoint, say so and return True."""
+        if not self.running or self.path is None:
+            return False
+        if chunk_ends(self.config, self.step, self.now - self.started):
+            self.save()
+            self.bar.close()
+            if self.config.progress:
+                print(stopped_line(self.step, self.total, self.path), flush=True)
+            return True
+        if self.step % self.config.checkpoint_every == 0:
+            self.save()
+        return False
+
+    def close(self) -> None:
+        """The run is done: close the bar and write the final checkpoint."""
+        self.bar.close()
+        self.save()

@@ -41,8 +41,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,20 +50,15 @@ import torch
 
 from hybridsolve.mip.errors import UsageError
 
-from ..progress import Progress
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
 from ..training import (
+    StepLoop,
     TrainingConfig,
-    chunk_ends,
     config_parser,
     describe_device,
-    load_checkpoint,
     publish,
     run_command_line,
-    save_checkpoint,
-    stopped_line,
-    warmup_cosine,
 )
 from .decode import greedy
 from .imitation import imitation_loss
@@ -326,8 +319,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
     """
     if not isinstance(config, TrainConfig):
         raise UsageError(f"train() takes a TrainConfig, not {type(config).__name__}")
-    checkpoint = None if config.checkpoint is None else config.path(config.checkpoint)
-    if checkpoint is None and (resume or config.max_seconds or config.max_steps):
+    if config.checkpoint is None and (resume or config.max_seconds or config.max_steps):
         raise UsageError("resume, max_seconds and max_steps need config.checkpoint")
     if not config.path(".").is_dir():
         raise UsageError(f"TrainConfig: workdir {config.workdir!r} is not a folder")
@@ -357,98 +349,42 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
-    per_epoch = math.ceil(config.instances / config.batch_size)
-    total = config.epochs * per_epoch
-    step, seconds = 0, 0.0
+    extra = None if scaler is None else (scaler.state_dict, scaler.load_state_dict)
     history: dict[str, list[float]] = {"loss": [], "gap": []}
-    if resume and checkpoint is not None and checkpoint.exists():
-        state = load_checkpoint(checkpoint, config.settings(), kind="bq",
-                                what="a BQ-NCO training checkpoint")  # fmt: skip
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state["scaler"]:
-            scaler.load_state_dict(state["scaler"])
-        torch.set_rng_state(state["torch_rng"])
-        if dev.type == "cuda" and state["cuda_rng"]:
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
-        if config.progress:
-            print(f"resuming at step {step}/{total} (epoch {step // per_epoch + 1})", flush=True)
-
-    def checkpoint_now() -> None:
-        if checkpoint is None:
-            return
-        save_checkpoint(checkpoint, {
-            "format": 1, "kind": "bq", "settings": config.settings(),
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else {},
-            "step": step, "epoch": step // per_epoch, "seconds": seconds,
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if dev.type == "cuda" else [],
-            "history": history,
-        })  # fmt: skip
-
-    say = Progress(total, step, config.progress)
-    started = time.perf_counter()
-    last = started
-    model.train()
-    while step < total:
-        epoch, place = divmod(step, per_epoch)
-        order = np.random.default_rng([config.seed, 0, epoch]).permutation(config.instances)
-        chosen = order[place * config.batch_size : (place + 1) * config.batch_size]
+    loop = StepLoop(config, "bq", "a BQ-NCO training checkpoint", model, optimizer,
+                    items=config.instances, history=history, device=dev, extra=extra)  # fmt: skip
+    loop.restore(resume)
+    while loop.running:
+        step = loop.step
+        chosen = loop.batch()
         env, target = problem.sample(
             {key: value[chosen] for key, value in data.items()},
             {key: value[chosen] for key, value in experts.items()},
             np.random.default_rng([config.seed, 1, step]), dev,
         )  # fmt: skip
-        for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(config.lr, step, total)
-        optimizer.zero_grad(set_to_none=True)
         autocast = (torch.autocast("cuda", dtype=torch.float16) if use_amp
                     else contextlib.nullcontext())  # fmt: skip
         with autocast:
             loss = imitation_loss(model, problem, env, target, config.knn)
-        if scaler is not None:
+        if scaler is None:
+            loss.backward()
+            loop.optimise(loss)
+        else:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
-        else:
-            loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        step += 1
-        value = float(loss.detach())
-        history["loss"].append(value)
-        now = time.perf_counter()
-        seconds += now - last
-        last = now
-        say.update(float(np.mean(history["loss"][-50:])))
-        if step % per_epoch == 0:
-            epoch_losses = history["loss"][-per_epoch:]
-            line = f"epoch {step // per_epoch}/{config.epochs}: loss {np.mean(epoch_losses):.4f}"
-            if valid_set and (step // per_epoch % config.validate_every == 0 or step == total):
+            loop.optimise(loss, step=lambda: (scaler.step(optimizer), scaler.update()))
+        if loop.epoch_ended:
+            line = f"epoch {loop.epoch}/{config.epochs}: loss {loop.epoch_loss():.4f}"
+            if valid_set and (loop.epoch % config.validate_every == 0 or not loop.running):
                 _, costs = greedy(model, valid_set, knn=config.knn, device=dev)
-                history["gap"].append(gap(problem, costs, reference))
-                line += (f", validation gap {100 * history['gap'][-1]:.2f}% (greedy vs "
+                loop.history["gap"].append(gap(problem, costs, reference))
+                line += (f", validation gap {100 * loop.history['gap'][-1]:.2f}% (greedy vs "
                          f"{problem.label_method} labels)")  # fmt: skip
-            say.write(line)
-            last = time.perf_counter()
-        if step < total and checkpoint is not None:
-            if chunk_ends(config, step, now - started):
-                checkpoint_now()
-                say.close()
-                if config.progress:
-                    print(stopped_line(step, total, checkpoint), flush=True)
-                return None
-            if step % config.checkpoint_every == 0:
-                checkpoint_now()
-    say.close()
-    checkpoint_now()
+            loop.write(line)
+        if loop.chunk_ended():
+            return None
+    loop.close()
+    history = loop.history
 
     output = config.output_path()
     return publish(model.state_dict(), output, config.registry_name(), {
@@ -456,7 +392,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["gap"][-1] if history["gap"] else None,
-        "device": describe_device(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
+        "device": describe_device(dev), "epochs": config.epochs,
+        "seconds": round(loop.seconds, 3),
     }, say=config.progress)  # fmt: skip
 
 

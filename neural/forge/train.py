@@ -50,8 +50,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,20 +60,15 @@ import torch
 from hybridsolve.mip.errors import UsageError
 
 from ..graph import MIPGraph
-from ..progress import Progress
 from ..runtime import device as resolve_device
 from ..runtime import generator, require_geometric, seed_everything
 from ..training import (
+    StepLoop,
     TrainingConfig,
-    chunk_ends,
     config_parser,
     describe_device,
-    load_checkpoint,
     publish,
     run_command_line,
-    save_checkpoint,
-    stopped_line,
-    warmup_cosine,
 )
 from .data import Source, distribution_sources, encode_sources, file_sources
 from .model import Forge, ForgeConfig
@@ -343,8 +336,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
 
 def _train(config: TrainConfig, resume: bool) -> dict[str, Any] | None:
     """:func:`train` with torch's threads set."""
-    checkpoint = None if config.checkpoint is None else config.path(config.checkpoint)
-    if checkpoint is None and (resume or config.max_seconds or config.max_steps):
+    if config.checkpoint is None and (resume or config.max_seconds or config.max_steps):
         raise UsageError("resume, max_seconds and max_steps need config.checkpoint")
     if not config.path(".").is_dir():
         raise UsageError(f"TrainConfig: workdir {config.workdir!r} is not a folder")
@@ -365,77 +357,28 @@ def _train(config: TrainConfig, resume: bool) -> dict[str, Any] | None:
     model = Forge(config.model()).to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)  # fmt: skip
-    per_epoch = math.ceil(len(train_data) / config.batch_size)
-    total = config.epochs * per_epoch
-    step, seconds = 0, 0.0
     history: dict[str, list[float]] = {"loss": [], "validation": []}
-    if resume and checkpoint is not None and checkpoint.exists():
-        state = load_checkpoint(checkpoint, config.settings(), kind="forge",
-                                what="a FORGE training checkpoint")  # fmt: skip
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        if dev.type == "cuda" and state["cuda_rng"]:
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
-        if config.progress:
-            print(f"resuming at step {step}/{total} (epoch {step // per_epoch + 1})", flush=True)
-
-    def checkpoint_now() -> None:
-        if checkpoint is None:
-            return
-        save_checkpoint(checkpoint, {
-            "format": 1, "kind": "forge", "settings": config.settings(),
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "step": step, "epoch": step // per_epoch, "seconds": seconds,
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if dev.type == "cuda" else [],
-            "history": history,
-        })  # fmt: skip
-
-    say = Progress(total, step, config.progress)
-    started = last = time.perf_counter()
-    model.train()
-    while step < total:
-        epoch, place = divmod(step, per_epoch)
-        order = np.random.default_rng([config.seed, 0, epoch]).permutation(len(train_data))
-        chosen = order[place * config.batch_size : (place + 1) * config.batch_size]
-        batch = _batch([train_data[i] for i in chosen], dev)
-        for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(config.lr, step, total)
-        optimizer.zero_grad(set_to_none=True)
+    loop = StepLoop(config, "forge", "a FORGE training checkpoint", model, optimizer,
+                    items=len(train_data), history=history, device=dev)  # fmt: skip
+    loop.restore(resume)
+    while loop.running:
+        step = loop.step
+        batch = _batch([train_data[i] for i in loop.batch()], dev)
         loss, _ = model.loss(batch, generator(_step_seed(config.seed, step), dev))
         loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        step += 1
-        history["loss"].append(float(loss.detach()))
-        now = time.perf_counter()
-        seconds += now - last
-        last = now
-        say.update(float(np.mean(history["loss"][-50:])))
-        if step % per_epoch == 0:
-            line = (f"epoch {step // per_epoch}/{config.epochs}: loss "
-                    f"{np.mean(history['loss'][-per_epoch:]):.4f}")  # fmt: skip
-            if valid_data and (step // per_epoch % config.validate_every == 0 or step == total):
-                history["validation"].append(
+        loop.optimise(loss)
+        if loop.epoch_ended:
+            line = f"epoch {loop.epoch}/{config.epochs}: loss {loop.epoch_loss():.4f}"
+            if valid_data and (loop.epoch % config.validate_every == 0 or not loop.running):
+                loop.history["validation"].append(
                     validation_loss(model, valid_data, config.batch_size, dev)
                 )
-                line += f", held-out loss {history['validation'][-1]:.4f}"
-            say.write(line)
-            last = time.perf_counter()
-        if step < total and checkpoint is not None:
-            if chunk_ends(config, step, now - started):
-                checkpoint_now()
-                say.close()
-                if config.progress:
-                    print(stopped_line(step, total, checkpoint), flush=True)
-                return None
-            if step % config.checkpoint_every == 0:
-                checkpoint_now()
-    say.close()
-    checkpoint_now()
+                line += f", held-out loss {loop.history['validation'][-1]:.4f}"
+            loop.write(line)
+        if loop.chunk_ended():
+            return None
+    loop.close()
+    history = loop.history
 
     sizes = [graph.num_vars for graph in train_graphs]
     output = config.output_path()
@@ -445,7 +388,7 @@ def _train(config: TrainConfig, resume: bool) -> dict[str, Any] | None:
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["validation"][-1] if history["validation"] else None,
         "device": describe_device(dev), "epochs": config.epochs,
-        "seconds": round(seconds, 3),
+        "seconds": round(loop.seconds, 3),
     }, say=config.progress)  # fmt: skip
 
 

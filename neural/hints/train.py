@@ -22,8 +22,6 @@ the same steps as an uninterrupted one.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,20 +34,15 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip.errors import UsageError
 
 from ..forge.data import distribution_sources, encode_sources
-from ..progress import Progress
 from ..runtime import device as resolve_device
 from ..runtime import require_geometric, seed_everything
 from ..training import (
+    StepLoop,
     TrainingConfig,
-    chunk_ends,
     config_parser,
     describe_device,
-    load_checkpoint,
     publish,
     run_command_line,
-    save_checkpoint,
-    stopped_line,
-    warmup_cosine,
 )
 from ..weights import load_model
 from .model import HintConfig, HintModel
@@ -282,8 +275,7 @@ def train(config: HintTrainConfig, *, resume: bool = False) -> dict[str, Any] | 
     WeightsError
         Unreadable starting weights or checkpoint.
     """
-    checkpoint = None if config.checkpoint is None else config.path(config.checkpoint)
-    if checkpoint is None and (resume or config.max_seconds or config.max_steps):
+    if config.checkpoint is None and (resume or config.max_seconds or config.max_steps):
         raise UsageError("resume, max_seconds and max_steps need --checkpoint")
     command = config.command()
     threads = torch.get_num_threads()
@@ -297,78 +289,37 @@ def train(config: HintTrainConfig, *, resume: bool = False) -> dict[str, Any] | 
         if not train_set:
             raise UsageError("train hints: no training instance has a solution")
         model = _initial(config, dev)
-        return _fit(config, command, model, train_set, held, dev, checkpoint, resume)
+        return _fit(config, command, model, train_set, held, dev, resume)
     finally:
         torch.set_num_threads(threads)
 
 
-def _fit(config, command, model, train_set, held, dev, checkpoint, resume):
+def _fit(config, command, model, train_set, held, dev, resume):
     """The training loop of :func:`train` (arguments as prepared there)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)  # fmt: skip
-    per_epoch = math.ceil(len(train_set) / config.batch_size)
-    total = config.epochs * per_epoch
-    step, seconds = 0, 0.0
     history: dict[str, list] = {"loss": [], "validation": []}
-    if resume and checkpoint is not None and checkpoint.exists():
-        state = load_checkpoint(checkpoint, config.settings(), kind="hints",
-                                what="a hint training checkpoint")  # fmt: skip
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
-
-    def checkpoint_now() -> None:
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, {
-                "format": 1, "kind": "hints", "settings": config.settings(),
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "step": step, "seconds": seconds, "torch_rng": torch.get_rng_state(),
-                "history": history,
-            })  # fmt: skip
-
+    loop = StepLoop(config, "hints", "a hint training checkpoint", model, optimizer,
+                    items=len(train_set), history=history, device=dev)  # fmt: skip
     if config.progress:
         print(f"hints: {len(train_set)} training graphs, {len(held)} held out, device {dev}, "
               f"starting from {config.init}", flush=True)  # fmt: skip
-    bar = Progress(total, step, config.progress)
-    started = last = time.perf_counter()
-    model.train()
-    while step < total:
-        epoch, place = divmod(step, per_epoch)
-        order = np.random.default_rng([config.seed, 0, epoch]).permutation(len(train_set))
-        chosen = order[place * config.batch_size : (place + 1) * config.batch_size]
-        for group in optimizer.param_groups:
-            group["lr"] = warmup_cosine(config.lr, step, total)
-        optimizer.zero_grad(set_to_none=True)
+    loop.restore(resume)
+    while loop.running:
+        chosen = loop.batch()
         loss = loss_of(model, _batch([train_set[i] for i in chosen], dev))
         loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        step += 1
-        history["loss"].append(float(loss.detach()))
-        now = time.perf_counter()
-        seconds, last = seconds + now - last, now
-        bar.update(float(np.mean(history["loss"][-per_epoch:])))
-        if step % per_epoch == 0:
-            line = f"epoch {step // per_epoch}/{config.epochs}: loss {history['loss'][-1]:.4f}"
+        loop.optimise(loss)
+        if loop.epoch_ended:
+            line = f"epoch {loop.epoch}/{config.epochs}: loss {loop.epoch_loss():.4f}"
             if held:
-                history["validation"].append(evaluate(model, held, dev))
-                found = history["validation"][-1]
+                found = evaluate(model, held, dev)
+                loop.history["validation"].append(found)
                 line += f", held-out loss {found['loss']:.4f}, agreement {found['agreement']:.3f}"
-            bar.write(line)
-            last = time.perf_counter()
-        if step < total and checkpoint is not None:
-            if chunk_ends(config, step, now - started):
-                checkpoint_now()
-                bar.close()
-                if config.progress:
-                    print(stopped_line(step, total, checkpoint), flush=True)
-                return None
-            if step % config.checkpoint_every == 0:
-                checkpoint_now()
-    bar.close()
-    checkpoint_now()
+            loop.write(line)
+        if loop.chunk_ended():
+            return None
+    loop.close()
     final = evaluate(model, held, dev) if held else None
     if final is not None and config.progress:
         print(f"held-out loss {final['loss']:.4f}, agreement {final['agreement']:.3f}", flush=True)
@@ -380,7 +331,8 @@ def _fit(config, command, model, train_set, held, dev, checkpoint, resume):
                     f" temperature={config.temperature:g}",
         "knn": None, "data_seed": 0, "train_command": command,
         "validation_gap": None if final is None else final["loss"],
-        "device": describe_device(dev), "epochs": config.epochs, "seconds": round(seconds, 3),
+        "device": describe_device(dev), "epochs": config.epochs,
+        "seconds": round(loop.seconds, 3),
     }, say=config.progress)  # fmt: skip
 
 
