@@ -247,35 +247,41 @@ def _hint_step(
         return replace(request, hints=None), {"used": False, "reason": reason}
     stats: dict[str, Any] = {"used": True, "predicted": int(hints.predicted.sum())}
     settings = hints.settings
-    region = trust_region(problem, hints) if settings.trust_region else None
-    if region is None:
+    if not settings.trust_region or trust_region(problem, hints) is None:
         return request, stats
-    trust: dict[str, Any] = {"zeros": len(region.zeros), "ones": len(region.ones)}
-    trust["delta"] = region.delta
-    stats["trust_region"] = trust
     left = request.time_left()
-    seconds = settings.trust_seconds if left is None else settings.trust_time * left
+    budget = settings.trust_seconds if left is None else settings.trust_time * left
     name = settings.trust_solver or (solver if solver in BACKENDS else "scip")
+    trust: dict[str, Any] = {"solver": name, "attempts": 0}
+    stats["trust_region"] = trust
 
     def forward(time_: float, primal: float, dual: float | None, x: np.ndarray) -> bool:
         return monitor.incumbent(x, None)  # a bound of the restricted model is no bound
 
     began = time.perf_counter()
-    found = solve(
-        region.problem(problem),
-        name,
-        time_limit=max(seconds, 1e-3),
-        mip_rel_gap=request.mip_rel_gap,
-        threads=request.threads,
-        seed=request.seed,
-        warm_start=request.warm_start,
-        callback=forward,
-    )
-    if found.limit is Limit.INTERRUPT and not monitor.stopping:
-        monitor.request_stop(Limit.INTERRUPT)  # Ctrl-C
+    for attempt in range(settings.shrink + 1):
+        region = trust_region(problem, hints, scale=0.5**attempt)
+        remaining = budget - (time.perf_counter() - began)
+        if region is None or (attempt and remaining <= 0):
+            break
+        trust.update(zeros=len(region.zeros), ones=len(region.ones), delta=region.delta,
+                     attempts=attempt + 1)  # fmt: skip
+        found = solve(
+            region.problem(problem),
+            name,
+            time_limit=max(remaining, 1e-3),
+            mip_rel_gap=request.mip_rel_gap,
+            threads=request.threads,
+            seed=request.seed,
+            warm_start=request.warm_start,
+            callback=forward,
+        )
+        if found.limit is Limit.INTERRUPT and not monitor.stopping:
+            monitor.request_stop(Limit.INTERRUPT)  # Ctrl-C
+        if found.status is not Status.INFEASIBLE or monitor.stopping:
+            break
     point = certified(problem, found.x)
     trust.update(
-        solver=name,
         seconds=time.perf_counter() - began,
         status=found.status.value,
         objective=point[1].objective if point else None,

@@ -83,22 +83,27 @@ class TrustRegion:
         )
 
 
-def trust_region(problem: Problem, hints: Hints) -> TrustRegion | None:
+def trust_region(problem: Problem, hints: Hints, scale: float = 1.0) -> TrustRegion | None:
     """The trust region that ``hints.settings`` ask for; ``None`` when it is empty.
 
-    Only binaries with a prediction and a confidence above 0 take part.
+    Only binaries with a prediction and a confidence above 0 take part. ``scale`` shrinks
+    the region (``region``, ``k0`` and ``k1`` times ``scale``, rounded up) when a larger
+    one proved infeasible.
     """
     settings = hints.settings
     pool = binaries(problem) & hints.predicted & (hints.confidence > 0)
     predicted_one = np.round(np.nan_to_num(hints.value)) == 1
+
+    def scaled(count: float) -> int:
+        return math.ceil(scale * count - 1e-9)
+
     if settings.k0 is None and settings.k1 is None:
-        k = math.ceil(settings.region * int(pool.sum()) - 1e-9)
-        chosen = hints.most_confident(k, among=pool)
+        chosen = hints.most_confident(scaled(settings.region * int(pool.sum())), among=pool)
         zeros = np.sort(chosen[~predicted_one[chosen]])
         ones = np.sort(chosen[predicted_one[chosen]])
     else:
-        zeros = np.sort(hints.most_confident(settings.k0 or 0, among=pool & ~predicted_one))
-        ones = np.sort(hints.most_confident(settings.k1 or 0, among=pool & predicted_one))
+        zeros = np.sort(hints.most_confident(scaled(settings.k0 or 0), among=pool & ~predicted_one))
+        ones = np.sort(hints.most_confident(scaled(settings.k1 or 0), among=pool & predicted_one))
     size = len(zeros) + len(ones)
     if size == 0:
         return None

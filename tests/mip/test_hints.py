@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -138,7 +139,9 @@ def test_trust_region_k0_k1_pick_the_most_confident_of_each_side(knapsack):
     zeros, ones = np.flatnonzero(x < 0.5), np.flatnonzero(x > 0.5)
     assert region.zeros.tolist() == sorted(zeros[-5:].tolist())
     assert region.ones.tolist() == sorted(ones[-3:].tolist())
-    assert region.delta == 1
+    assert region.delta == 0  # fixed by default
+    assert trust_region(problem, hints.with_settings(delta=None)).delta == 1  # PaS: 5%, >= 1
+    assert len(trust_region(problem, hints, scale=0.5).zeros) == 3  # ceil(5 / 2)
     only_ones = Hints.from_values(problem, x, conf, HintSettings(k1=4))
     assert len(trust_region(problem, only_ones).zeros) == 0
 
@@ -200,6 +203,20 @@ def test_the_trust_region_never_cuts_off_the_optimum(solver, cover):
     assert result.objective == pytest.approx(optimum)
     # the trust-region solve's incumbents count as the solve's own
     assert any(abs(value - trust["objective"]) < 1e-6 for _, value, _ in result.trajectory)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_an_infeasible_region_is_halved_until_it_is_not(solver, cover):
+    problem, x, optimum = cover
+    n = problem.num_vars
+    nothing = np.where(problem.integrality, 0.0, np.nan)  # no column chosen covers nothing
+    hints = Hints.from_values(problem, nothing, np.linspace(1.0, 0.5, n), HintSettings(region=1.0))
+    result = hybridsolve.solve(problem, solver, time_limit=30, hints=hints)
+    trust = result.stats["hints"]["trust_region"]
+    assert 2 <= trust["attempts"] <= 4
+    assert trust["zeros"] == math.ceil(n / 2 ** (trust["attempts"] - 1))
+    assert trust["status"] != "infeasible" or trust["attempts"] == 4
+    assert result.status is Status.OPTIMAL and result.objective == pytest.approx(optimum)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
