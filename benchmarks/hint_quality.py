@@ -15,9 +15,9 @@ solution's binaries are compared:
 Per distribution it prints, for each predictor, the share of the most confident half of
 the binaries that the best solution agrees with (``agree``), the binary cross-entropy
 against the objective-weighted pool target (``bce``), and how many instances have their
-best solution inside the default Predict-and-Search trust region
-(:class:`hybridsolve.mip.HintSettings`: the most confident half of the binaries, at most 5%
-of them flipped), which is what the trust-region solve needs to find it.
+best solution inside the default trust region (:class:`hybridsolve.mip.HintSettings`: the
+most confident half of the binaries fixed to their prediction), which is what the
+trust-region solve needs to find it.
 """
 
 from __future__ import annotations

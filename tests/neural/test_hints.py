@@ -262,3 +262,16 @@ def test_a_hinted_solve_does_not_import_torch(tmp_path, instance):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_pools_are_collected_on_a_dask_cluster_like_locally(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local = collect([DISTRIBUTION], "train", 2, cache=tmp_path / "local", time_limit=5.0, jobs=2)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = collect([DISTRIBUTION], "train", 2, cache=tmp_path / "dask", time_limit=5.0,
+                         cluster=cluster.scheduler_address)  # fmt: skip
+    assert len(list((tmp_path / "dask").iterdir())) == 2
+    for a, b in zip(local, remote):
+        assert a.index == b.index and a.objectives[-1] == pytest.approx(b.objectives[-1])
