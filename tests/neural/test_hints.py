@@ -102,6 +102,13 @@ def test_training_writes_registered_weights(trained):
     assert len(list((workdir / "runs" / "hint-pools").iterdir())) == 3
 
 
+def test_bad_training_settings_are_one_line_usage_errors(capsys):
+    assert main(["train", "hints", "--validation", "5", "--per-distribution", "2"]) == 2
+    assert "validation must lie" in capsys.readouterr().err
+    assert main(["train", "hints", "--distributions", "nosuch-easy"]) == 2
+    assert "nosuch-easy" in capsys.readouterr().err
+
+
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(trained):
     workdir, entry = trained
     chunked = _config(workdir, checkpoint="ck.pt", max_steps=2, output="out/c.pt", name="c")
@@ -275,3 +282,14 @@ def test_pools_are_collected_on_a_dask_cluster_like_locally(tmp_path):
     assert len(list((tmp_path / "dask").iterdir())) == 2
     for a, b in zip(local, remote):
         assert a.index == b.index and a.objectives[-1] == pytest.approx(b.objectives[-1])
+
+
+def test_fine_tuning_starts_from_all_of_a_hint_models_weights(trained, weights, tmp_path):
+    from hybridsolve.neural.hints.train import _initial
+
+    start = _initial(_config(tmp_path, init=f"hints:{weights}"), torch.device("cpu"))
+    model, _ = load_model(weights, HintModel, device="cpu")
+    for (key, value), other in zip(start.state_dict().items(), model.state_dict().values()):
+        assert torch.equal(value, other), key
+    with pytest.raises(UsageError, match="shapes"):
+        _initial(_config(tmp_path, init=f"hints:{weights}", width=32), torch.device("cpu"))
