@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -665,6 +666,11 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warning_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Warnings (a hint model that does not apply, ...) as one line on stderr."""
+    print(f"hybridsolve: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -688,7 +694,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hybridsolve.mip.errors import HybridsolveError
 
     try:
-        return command(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return command(args)
     except HybridsolveError as exc:
         print(f"hybridsolve: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -293,3 +293,14 @@ def test_fine_tuning_starts_from_all_of_a_hint_models_weights(trained, weights, 
         assert torch.equal(value, other), key
     with pytest.raises(UsageError, match="shapes"):
         _initial(_config(tmp_path, init=f"hints:{weights}", width=32), torch.device("cpu"))
+
+
+def test_the_command_line_warns_in_one_line_and_solves_without_hints(capsys):
+    data = Path(__file__).parents[1] / "data"
+    assert main(["solve", str(data / "small.mps"), "--hints", "forge", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "hybridsolve: warning: hints ignored: the model has no binary variables; solving "
+        "without them"
+    ]
+    assert "status      optimal" in captured.out and "hints       not used" in captured.out
