@@ -3,7 +3,7 @@
 ``hybridsolve.mip`` depends on numpy, scipy, highspy and pyscipopt only.
 """
 
-from .backend import Backend, Callback, Monitor, Outcome, Progress, Request
+from .backend import Backend, Callback, Monitor, Outcome, Progress, Request, ScipPlugin
 from .check import Certificate, Violation, certified, check
 from .errors import HybridsolveError, InputError, ProblemError, SolverError, UsageError
 from .highs import HighsBackend
@@ -34,6 +34,7 @@ __all__ = [
     "ProblemError",
     "Progress",
     "Request",
+    "ScipPlugin",
     "Result",
     "ScipBackend",
     "Sense",

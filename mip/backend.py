@@ -15,10 +15,25 @@ from .hints import Hints
 from .problem import Problem
 from .result import Limit, Status, relative_gap
 
-__all__ = ["Backend", "Callback", "Monitor", "Outcome", "Progress", "Request", "beats"]
+__all__ = [
+    "Backend",
+    "Callback",
+    "Monitor",
+    "Outcome",
+    "Progress",
+    "Request",
+    "ScipPlugin",
+    "beats",
+]
 
 #: ``callback(time, primal, dual, x)``; a truthy return value stops the solve.
 Callback = Callable[[float, float, "float | None", np.ndarray], "bool | None"]
+
+#: ``plugin(model, variables, problem) -> dict | None``: installs something on a built SCIP
+#: model (a branching rule, a heuristic, an event handler) before it runs; ``model`` is the
+#: ``pyscipopt.Model``, ``variables`` its variables in file order. What it returns is kept
+#: in ``Result.stats["plugins"]`` under the plugin's ``__name__``.
+ScipPlugin = Callable[[Any, list, Problem], "dict | None"]
 
 #: Seconds a backend may overrun the time limit before the guard interrupts it.
 GRACE = 0.1
@@ -72,6 +87,9 @@ class Request:
         start (SCIP: partial solution, branching priorities; HiGHS: a partial start when
         there is no warm start). ``None`` without hints or where they do not apply.
         A backend reports what it did with them in ``Outcome.stats["hints"]``.
+    plugins : tuple of ScipPlugin
+        Functions that install SCIP plugins on the built model (:data:`ScipPlugin`); only
+        backends with ``accepts_plugins = True`` (SCIP) take them.
     """
 
     deadline: float | None
@@ -82,6 +100,7 @@ class Request:
     log: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     hints: Hints | None = None
+    plugins: tuple[ScipPlugin, ...] = ()
 
     def time_left(self) -> float | None:
         """Seconds until the deadline now (at least 1 ms), ``None`` without a limit."""

@@ -123,6 +123,7 @@ class ScipBackend:
     """
 
     name = "scip"
+    accepts_plugins = True
 
     def __init__(self) -> None:
         self._model: pyscipopt.Model | None = None
@@ -167,6 +168,12 @@ class ScipBackend:
                 self._message = "SCIP did not accept the warm start"
         if request.hints is not None:
             self._stats = {"hints": _apply_hints(model, variables, request.hints)}
+        if request.plugins:
+            found = {}
+            for plugin in request.plugins:
+                name = getattr(plugin, "__name__", type(plugin).__name__)
+                found[name] = plugin(model, variables, problem)
+            self._stats["plugins"] = found
         left = request.time_left()
         if left is not None and "limits/time" not in request.options:
             model.setParam("limits/time", left)  # what is left once the model is built

@@ -7,13 +7,23 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .backend import ABANDON, Backend, Callback, Monitor, Outcome, Progress, Request, beats
+from .backend import (
+    ABANDON,
+    Backend,
+    Callback,
+    Monitor,
+    Outcome,
+    Progress,
+    Request,
+    ScipPlugin,
+    beats,
+)
 from .check import certified, check
 from .errors import HybridsolveError, UsageError
 from .highs import HighsBackend
@@ -109,6 +119,7 @@ def solve(
     options: Mapping[str, Any] | None = None,
     progress: Callable[[Progress], None] | None = None,
     hints: Hints | HintSource | None = None,
+    plugins: Sequence[ScipPlugin] = (),
 ) -> Result:
     """Solve a model with one backend and return a certified :class:`Result`.
 
@@ -152,6 +163,13 @@ def solve(
         without binary variables, or hints that predict nothing, is solved without them
         after one :class:`HintWarning`; ``Result.stats["hints"]`` says what was used.
 
+    plugins : sequence of callable
+        SCIP plugins: functions ``plugin(model, variables, problem)`` called on the built
+        ``pyscipopt.Model`` before it runs (:data:`ScipPlugin`), to install a branching
+        rule, a heuristic or an event handler; their returns are
+        ``Result.stats["plugins"]``. Other backends refuse them with a
+        :class:`UsageError`. The trust-region solve of hints runs without them.
+
     Returns
     -------
     Result
@@ -175,6 +193,11 @@ def solve(
         if backend not in BACKENDS:
             raise UsageError(f"unknown solver {backend!r}; choose from {', '.join(BACKENDS)}")
         backend = BACKENDS[backend]()
+    plugins = tuple(plugins)
+    if any(not callable(plugin) for plugin in plugins):
+        raise UsageError("plugins must be functions plugin(model, variables, problem)")
+    if plugins and not getattr(backend, "accepts_plugins", False):
+        raise UsageError(f"SCIP plugins need the scip solver; {backend.name} cannot take them")
     if not isinstance(problem, Problem):
         problem = read(problem)
     start_values = None if warm_start is None else start_vector(problem, warm_start)
@@ -208,6 +231,7 @@ def solve(
         log=log,
         options=dict(options or {}),
         hints=hints,
+        plugins=plugins,
     )
     monitor = Monitor(problem, start, deadline, callback, progress)
     hint_stats: dict[str, Any] = {}
@@ -310,7 +334,7 @@ def _settle(
     zero.setflags(write=False)
     feasibility = replace(problem, c=zero, offset=0.0, sense="minimize")
     probe = factory()
-    probe.prepare(feasibility, replace(request, warm_start=None, hints=None))
+    probe.prepare(feasibility, replace(request, warm_start=None, hints=None, plugins=()))
     found = _run(probe, Monitor(feasibility, monitor.start, monitor.deadline))
     if found.status in (Status.OPTIMAL, Status.FEASIBLE):
         outcome.status = Status.UNBOUNDED
