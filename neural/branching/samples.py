@@ -1,0 +1,251 @@
+"""Strong-branching expert samples for learned branching (Gasse et al., NeurIPS 2019).
+
+While SCIP solves a training instance, a branching rule of ours runs at every node: at a
+random share of the nodes (``rate``, 5% by default, as Gasse et al. do) it scores every LP
+branching candidate by strong branching from Python (PySCIPOpt's ``startStrongbranch`` /
+``getVarStrongbranch(..., idempotent=True)`` / ``getBranchScoreMultiple`` /
+``endStrongbranch``; SCIP's own ``vanillafullstrong`` scores are not reachable from
+Python), records the node's candidate features with the scores, and branches on the best
+candidate; at the other nodes it leaves the choice to pseudo-cost branching (its priority
+raised above SCIP's default rule for the collection run), so the tree looks like one a
+cheap rule grows and the samples cover deep nodes too.
+
+Per candidate, :data:`FEATURES` (cheap to compute at every node, as the deployed rule must):
+the variable's LP value and fractionality, its objective coefficient, pseudo-cost scores
+and counts, the node's depth and where its LP bound lies between the root bound and the
+incumbent. The static graph of the instance (:mod:`..graph`, for the root-GNN models) is
+kept beside the samples by index.
+
+The strong-branching score of a candidate is SCIP's product score of the two children's
+LP bound gains (``getBranchScoreMultiple``); an infeasible child counts as a large gain.
+The label of a node is the candidate with the best score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyscipopt
+from pyscipopt import SCIP_BRANCHDIR, SCIP_RESULT
+
+from hybridsolve.mip import Problem
+
+__all__ = ["FEATURES", "NodeSample", "Recorder", "candidate_features", "strong_branching"]
+
+#: Candidate features, in column order.
+FEATURES = (
+    "lp_value_fraction",  # fractional part of the LP value
+    "fractionality",  # min(f, 1 - f)
+    "objective",  # objective coefficient / largest absolute one (minimisation sense)
+    "pseudocost_down",  # pseudo-cost per unit change down, / mean over the candidates
+    "pseudocost_up",
+    "pseudocost_score",  # SCIP's pseudo-cost score at this LP value, / the largest one
+    "branchings_down",  # log(1 + times the variable was branched on downwards so far)
+    "branchings_up",
+    "depth",  # node depth / (1 + largest depth so far)
+    "bound_position",  # (node LP bound - root bound) / (incumbent - root bound), in [0, 1]
+    "column_degree",  # nonzeros of the column / the largest column's
+)
+
+#: Gain given to an infeasible child (its bound is infinite).
+INFEASIBLE_GAIN = 1e6
+
+
+@dataclass(frozen=True)
+class NodeSample:
+    """One node's candidates, features and strong-branching scores.
+
+    Attributes
+    ----------
+    columns : numpy.ndarray
+        ``(k,)`` file-order indices of the candidates.
+    features : numpy.ndarray
+        ``(k, len(FEATURES))`` float32.
+    scores : numpy.ndarray
+        ``(k,)`` strong-branching scores (higher is better).
+    depth : int
+        The node's depth.
+    """
+
+    columns: np.ndarray
+    features: np.ndarray
+    scores: np.ndarray
+    depth: int
+
+    @property
+    def best(self) -> int:
+        """Position of the expert's choice among the candidates."""
+        return int(np.argmax(self.scores))
+
+
+def _gain(bound: float, lp: float) -> float:
+    """A child's LP bound gain: :data:`INFEASIBLE_GAIN` when infeasible, 0 when unknown."""
+    if np.isinf(bound):
+        return INFEASIBLE_GAIN
+    return 0.0 if np.isnan(bound) else max(bound - lp, 0.0)
+
+
+def strong_branching(
+    model: pyscipopt.Model, candidates: list, itlim: int = 10**9
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strong-branching bounds and scores of LP candidates at the current node.
+
+    Parameters
+    ----------
+    model : pyscipopt.Model
+        During the solve, at a node whose LP is solved (inside a branching rule).
+    candidates : list of pyscipopt.Variable
+        The LP branching candidates.
+    itlim : int
+        LP iteration limit of each child LP.
+
+    Returns
+    -------
+    down, up : numpy.ndarray
+        The children's LP bounds (``inf`` where infeasible, NaN where not valid).
+    scores : numpy.ndarray
+        SCIP's product score of the two gains (infeasible: :data:`INFEASIBLE_GAIN`).
+    """
+    lp = model.getLPObjVal()
+    down = np.full(len(candidates), np.nan)
+    up = np.full(len(candidates), np.nan)
+    scores = np.zeros(len(candidates))
+    model.startStrongbranch()
+    try:
+        for i, var in enumerate(candidates):
+            low, high, low_ok, high_ok, low_inf, high_inf, *_ = model.getVarStrongbranch(
+                var, itlim, idempotent=True
+            )
+            down[i] = np.inf if low_inf else (low if low_ok else np.nan)
+            up[i] = np.inf if high_inf else (high if high_ok else np.nan)
+            gains = [_gain(bound, lp) for bound in (down[i], up[i])]
+            scores[i] = model.getBranchScoreMultiple(var, gains)
+    finally:
+        model.endStrongbranch()
+    return down, up, scores
+
+
+def candidate_features(
+    model: pyscipopt.Model,
+    candidates: list,
+    values: list,
+    static: dict[str, np.ndarray],
+    root_bound: float,
+    max_depth: int,
+) -> np.ndarray:
+    """:data:`FEATURES` of the LP candidates at the current node.
+
+    Parameters
+    ----------
+    model : pyscipopt.Model
+        During the solve.
+    candidates, values : list
+        The LP candidates and their LP values (``getLPBranchCands``).
+    static : dict
+        ``objective`` and ``degree`` per variable, by SCIP variable name
+        (:func:`static_features`).
+    root_bound : float
+        The root node's LP bound.
+    max_depth : int
+        The largest depth seen so far.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, len(FEATURES))`` float32.
+    """
+    k = len(candidates)
+    out = np.zeros((k, len(FEATURES)), dtype=np.float32)
+    if k == 0:
+        return out
+    names = [var.name for var in candidates]
+    value = np.asarray(values, dtype=np.float64)
+    frac = value - np.floor(value)
+    out[:, 0] = frac
+    out[:, 1] = np.minimum(frac, 1 - frac)
+    out[:, 2] = [static["objective"][name] for name in names]
+    pc_down = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.DOWNWARDS) for v in candidates])
+    pc_up = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.UPWARDS) for v in candidates])
+    mean = max(float(np.mean(np.concatenate([pc_down, pc_up]))), 1e-9)
+    out[:, 3], out[:, 4] = pc_down / mean, pc_up / mean
+    score = np.array([model.getVarPseudocostScore(v, x) for v, x in zip(candidates, values)])
+    out[:, 5] = score / max(float(score.max()), 1e-9)
+    out[:, 6] = [np.log1p(v.getNBranchings(SCIP_BRANCHDIR.DOWNWARDS)) for v in candidates]
+    out[:, 7] = [np.log1p(v.getNBranchings(SCIP_BRANCHDIR.UPWARDS)) for v in candidates]
+    out[:, 8] = model.getDepth() / (1 + max_depth)
+    incumbent = model.getPrimalbound()
+    lp = model.getLPObjVal()
+    if not model.isInfinity(abs(incumbent)) and incumbent - root_bound > 1e-9:
+        out[:, 9] = min(max((lp - root_bound) / (incumbent - root_bound), 0.0), 1.0)
+    out[:, 10] = [static["degree"][name] for name in names]
+    return out
+
+
+def static_features(problem: Problem, names: list[str]) -> dict[str, dict[str, float]]:
+    """Per SCIP variable name: the minimised objective scaled to [-1, 1] and the column degree.
+
+    ``names`` are the SCIP names of the file-order variables (they may differ from the
+    file's names); SCIP's transformed problem prefixes them with ``t_``, which is added.
+    """
+    c = problem.c * (-1.0 if problem.maximize else 1.0)
+    top = float(np.abs(c).max()) if len(c) else 0.0
+    objective = c / top if top > 0 else c
+    degree = np.diff(problem.A.tocsc().indptr).astype(np.float64)
+    degree = degree / max(float(degree.max()), 1.0) if len(degree) else degree
+    out: dict[str, dict[str, float]] = {"objective": {}, "degree": {}}
+    for j, name in enumerate(names):
+        for key in (name, f"t_{name}"):
+            out["objective"][key] = float(objective[j])
+            out["degree"][key] = float(degree[j])
+    return out
+
+
+class Recorder(pyscipopt.Branchrule):
+    """Strong branching with sampling at a share of the nodes; nothing elsewhere.
+
+    Parameters
+    ----------
+    problem : Problem
+        The model being solved.
+    names : list of str
+        SCIP's names of its variables, in file order.
+    rate : float
+        Share of the nodes sampled.
+    seed : int
+        Which nodes.
+    limit : int or None
+        Stop sampling after so many samples.
+    """
+
+    def __init__(self, problem: Problem, names: list[str], rate: float = 0.05, seed: int = 0,
+                 limit: int | None = None) -> None:  # fmt: skip
+        self.static = static_features(problem, names)
+        self.index = {name: j for j, name in enumerate(names)}
+        self.index.update({f"t_{name}": j for j, name in enumerate(names)})
+        self.rate, self.limit = rate, limit
+        self.rng = np.random.default_rng(seed)
+        self.samples: list[NodeSample] = []
+        self.root_bound: float | None = None
+        self.max_depth = 0
+
+    def branchexeclp(self, allowaddcons: bool) -> dict:
+        model = self.model
+        depth = model.getDepth()
+        self.max_depth = max(self.max_depth, depth)
+        if self.root_bound is None:
+            self.root_bound = model.getLPObjVal()
+        full = self.limit is not None and len(self.samples) >= self.limit
+        if full or self.rng.random() >= self.rate:
+            return {"result": SCIP_RESULT.DIDNOTRUN}
+        candidates, values, *_ = model.getLPBranchCands()
+        if not candidates:
+            return {"result": SCIP_RESULT.DIDNOTRUN}
+        features = candidate_features(model, candidates, values, self.static, self.root_bound,
+                                      self.max_depth)  # fmt: skip
+        _, _, scores = strong_branching(model, candidates)
+        columns = np.array([self.index[var.name] for var in candidates], dtype=np.int64)
+        sample = NodeSample(columns, features, scores, depth)
+        self.samples.append(sample)
+        model.branchVar(candidates[sample.best])
+        return {"result": SCIP_RESULT.BRANCHED}

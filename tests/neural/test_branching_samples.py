@@ -1,0 +1,108 @@
+"""Strong-branching samples: the scores are strong branching's, shards round-trip and resume."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyscipopt
+import pytest
+import scipy.sparse as sp
+
+from hybridsolve import mip
+from hybridsolve.datasets import registry
+from hybridsolve.mip import Problem, Status
+from hybridsolve.neural.branching import collect as collect_module
+from hybridsolve.neural.branching.collect import collect, record
+from hybridsolve.neural.branching.samples import FEATURES, strong_branching
+
+#: No presolve, cuts, propagation or objective scaling: the root LP is the model's own LP.
+BARE = {
+    "presolving/maxrounds": 0, "separating/maxroundsroot": 0, "separating/maxrounds": 0,
+    "propagating/maxroundsroot": 0, "propagating/maxrounds": 0, "misc/scaleobj": False,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Problem:
+    """min -(5.1a + 4.3b + 3.2c + 2.05d)  s.t.  2a + 3b + 2c + d <= 4.5,  a + b + c + d <= 2.5 (binary)."""
+    A = sp.csr_matrix(np.array([[2.0, 3.0, 2.0, 1.0], [1.0, 1.0, 1.0, 1.0]]))
+    return Problem.from_arrays(
+        -np.array([5.1, 4.3, 3.2, 2.05]), A, np.full(2, -np.inf), np.array([4.5, 2.5]),
+        np.zeros(4), np.ones(4), np.ones(4, dtype=bool),
+    )  # fmt: skip
+
+
+def _lp(problem: Problem, j: int | None = None, side: str = "") -> float | None:
+    lower, upper = problem.col_lower.copy(), problem.col_upper.copy()
+    if j is not None:
+        (upper if side == "down" else lower)[j] = 0.0 if side == "down" else 1.0
+    relaxed = dataclasses.replace(problem, col_lower=lower, col_upper=upper,
+                                  integrality=np.zeros(problem.num_vars, dtype=bool))  # fmt: skip
+    result = mip.solve(relaxed, "highs")
+    return result.objective if result.status is Status.OPTIMAL else None
+
+
+def test_strong_branching_bounds_match_the_child_lps_solved_directly(tiny):
+    found = {}
+
+    class AtRoot(pyscipopt.Branchrule):
+        def branchexeclp(self, allowaddcons):
+            if "root" not in found:
+                candidates, *_ = self.model.getLPBranchCands()
+                found["root"] = self.model.getLPObjVal()
+                found["names"] = [var.name for var in candidates]
+                found["down"], found["up"], found["scores"] = strong_branching(self.model,
+                                                                               candidates)
+            return {"result": pyscipopt.SCIP_RESULT.DIDNOTRUN}
+
+    def install(model, variables, problem):
+        found["index"] = {var.name: j for j, var in enumerate(variables)}
+        model.includeBranchrule(AtRoot(), "at_root", "", priority=1_000_000, maxdepth=-1,
+                                maxbounddist=1.0)  # fmt: skip
+
+    result = mip.solve(tiny, "scip", options=BARE, plugins=[install])
+    assert result.status is Status.OPTIMAL and found["names"]
+    root = _lp(tiny)
+    assert found["root"] == pytest.approx(root, abs=1e-6)
+    for name, down, up, score in zip(found["names"], found["down"], found["up"], found["scores"]):
+        j = found["index"][name.removeprefix("t_")]
+        for side, bound in (("down", down), ("up", up)):
+            direct = _lp(tiny, j, side)
+            if direct is None:
+                assert np.isinf(bound)
+            else:
+                assert bound == pytest.approx(direct, abs=1e-6)
+        assert score >= 0
+
+
+def test_recorded_samples_are_well_formed():
+    problem = registry.get("itemplacement-easy").instance("test", 0)
+    samples, nodes = record(problem, rate=1.0, time_limit=10, limit=5)
+    assert len(samples) == 5 and nodes > 5
+    for sample in samples:
+        k = len(sample.columns)
+        assert sample.features.shape == (k, len(FEATURES)) and np.isfinite(sample.features).all()
+        assert ((0 <= sample.columns) & (sample.columns < problem.num_vars)).all()
+        assert problem.integrality[sample.columns].all()
+        assert sample.scores[sample.best] == sample.scores.max()
+
+
+def test_shards_round_trip_resume_and_are_relabelled_when_damaged(tmp_path, monkeypatch):
+    names = ["itemplacement-easy"]
+    first = collect(names, "train", 2, cache=tmp_path, rate=0.2, time_limit=10)
+    assert all(shard.samples for shard in first)
+
+    def refuse(task):
+        raise AssertionError("a cached shard was collected again")
+
+    monkeypatch.setattr(collect_module, "_collect_one", refuse)
+    again = collect(names, "train", 2, cache=tmp_path, rate=0.2, time_limit=10)
+    for a, b in zip(first, again):
+        assert a.nodes == b.nodes and len(a.samples) == len(b.samples)
+        for x, y in zip(a.samples, b.samples):
+            assert np.array_equal(x.columns, y.columns) and np.array_equal(x.scores, y.scores)
+            assert np.array_equal(x.features, y.features) and x.depth == y.depth
+    next(iter(sorted(tmp_path.iterdir()))).write_bytes(b"damaged")
+    with pytest.raises(AssertionError, match="collected again"):
+        collect(names, "train", 2, cache=tmp_path, rate=0.2, time_limit=10)
