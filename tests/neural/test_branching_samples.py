@@ -25,7 +25,7 @@ BARE = {
 
 @pytest.fixture(scope="module")
 def tiny() -> Problem:
-    """min -(5.1a + 4.3b + 3.2c + 2.05d)  s.t.  2a + 3b + 2c + d <= 4.5,  a + b + c + d <= 2.5 (binary)."""
+    """min -(5.1a + 4.3b + 3.2c + 2.05d)  s.t.  2a + 3b + 2c + d <= 4.5,  a + b + c + d <= 2.5."""
     A = sp.csr_matrix(np.array([[2.0, 3.0, 2.0, 1.0], [1.0, 1.0, 1.0, 1.0]]))
     return Problem.from_arrays(
         -np.array([5.1, 4.3, 3.2, 2.05]), A, np.full(2, -np.inf), np.array([4.5, 2.5]),
@@ -52,8 +52,9 @@ def test_strong_branching_bounds_match_the_child_lps_solved_directly(tiny):
                 candidates, *_ = self.model.getLPBranchCands()
                 found["root"] = self.model.getLPObjVal()
                 found["names"] = [var.name for var in candidates]
-                found["down"], found["up"], found["scores"] = strong_branching(self.model,
-                                                                               candidates)
+                found["down"], found["up"], found["scores"] = strong_branching(
+                    self.model, candidates
+                )
             return {"result": pyscipopt.SCIP_RESULT.DIDNOTRUN}
 
     def install(model, variables, problem):
