@@ -208,13 +208,15 @@ def _parser() -> argparse.ArgumentParser:
         "of the BQ-NCO trainer (problems tsp, atsp, cvrp, op, kp), 'hybridsolve train forge "
         "--help' those of FORGE's self-supervised pretraining on MIP instances, 'hybridsolve "
         "train forge-gap --help' those of FORGE's integrality-gap head, 'hybridsolve train "
-        "hints --help' those of the solution-hint head (Predict-and-Search).",
+        "hints --help' those of the solution-hint head (Predict-and-Search), 'hybridsolve "
+        "train branching collect --help' the strong-branching sample collection.",
         epilog=_EPILOG,
     )  # fmt: skip
     learn.add_argument(
         "model", choices=list(_TRAINERS),
         help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings), forge-gap "
-        "(FORGE's integrality-gap head), hints (solution hints for the MIP solvers)",
+        "(FORGE's integrality-gap head), hints (solution hints for the MIP solvers), "
+        "branching (strong-branching samples for learned branching)",
     )  # fmt: skip
     learn.add_argument("options", nargs="*", help="the trainer's options (see train MODEL --help)")
 
@@ -252,6 +254,7 @@ _TRAINERS = {
     "forge": "hybridsolve.neural.forge.train",
     "forge-gap": "hybridsolve.neural.forge.gap",
     "hints": "hybridsolve.neural.hints.train",
+    "branching": "hybridsolve.neural.branching.command",
 }
 
 

@@ -204,9 +204,7 @@ def loss_of(model: HintModel, batch: Any) -> torch.Tensor:
     """Binary cross-entropy against the soft targets, per graph over its binaries, then mean."""
     logits = model(batch)
     known = ~torch.isnan(batch.target)
-    bce = F.binary_cross_entropy_with_logits(
-        logits[known], batch.target[known], reduction="none"
-    )
+    bce = F.binary_cross_entropy_with_logits(logits[known], batch.target[known], reduction="none")
     graph = batch.x_var_batch[known]
     graphs = int(batch.num_graphs)
     total = torch.zeros(graphs, device=bce.device).index_add_(0, graph, bce)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pyscipopt
@@ -107,3 +108,20 @@ def test_shards_round_trip_resume_and_are_relabelled_when_damaged(tmp_path, monk
     next(iter(sorted(tmp_path.iterdir()))).write_bytes(b"damaged")
     with pytest.raises(AssertionError, match="collected again"):
         collect(names, "train", 2, cache=tmp_path, rate=0.2, time_limit=10)
+
+
+def test_the_collect_command_prints_counts_and_refuses_bad_input(tmp_path, capsys):
+    from hybridsolve.cli import main
+
+    args = ["train", "branching", "collect", "--distributions", "itemplacement-easy",
+            "--instances", "1", "--time-limit", "5", "--rate", "0.2", "--jobs", "1",
+            "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    counts = json.loads(capsys.readouterr().out)["itemplacement-easy"]
+    assert counts["instances"] == 1 and 0 < counts["samples"] <= counts["nodes"]
+    assert len(list((tmp_path / "runs" / "branching-samples").iterdir())) == 1
+    assert main(["train", "branching", "collect", "--rate", "2"]) == 2
+    assert "rate must lie in (0, 1]" in capsys.readouterr().err
+    assert main(["train", "branching", "collect", "--distributions", "nosuch-easy"]) == 2
+    assert main(["train", "branching", "fit"]) == 2
+    assert "unknown step 'fit'" in capsys.readouterr().err
