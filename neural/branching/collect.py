@@ -22,7 +22,7 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, solve
 
 from ..label_cache import collect_cached, write_atomically
-from .samples import FEATURES, NodeSample, Recorder
+from .samples import FEATURES, STATE, NodeSample, Recorder
 
 __all__ = ["Shard", "collect", "record"]
 
@@ -82,7 +82,7 @@ def record(
     recorders: list[Recorder] = []
 
     def sample_strong_branching(model, variables, given):  # a SCIP plugin
-        recorder = Recorder(given, [var.name for var in variables], rate, seed, limit)
+        recorder = Recorder(given, variables, rate, seed, limit)
         model.includeBranchrule(
             recorder, "hybridsolve_recorder", "strong-branching samples",
             priority=RECORDER_PRIORITY, maxdepth=-1, maxbounddist=1.0,
@@ -97,15 +97,23 @@ def record(
 
 def _write(path: str, shard: Shard) -> None:
     samples = shard.samples
-    sizes = np.array([len(s.columns) for s in samples], dtype=np.int64)
-    width = len(FEATURES)
+    if samples:
+        stacked = {
+            "columns": np.concatenate([s.columns for s in samples]),
+            "features": np.concatenate([s.features for s in samples]),
+            "scores": np.concatenate([s.scores for s in samples]),
+            "state": np.stack([s.state for s in samples]),
+        }
+    else:
+        stacked = {
+            "columns": np.zeros(0, np.int64), "scores": np.zeros(0),
+            "features": np.zeros((0, len(FEATURES)), np.float32),
+            "state": np.zeros((0, 0, len(STATE)), np.float32),
+        }  # fmt: skip
     np.savez_compressed(
         path, distribution=shard.distribution, split=shard.split, index=shard.index,
-        nodes=shard.nodes, sizes=sizes, depths=np.array([s.depth for s in samples], np.int64),
-        columns=np.concatenate([s.columns for s in samples]) if samples else np.zeros(0, np.int64),
-        features=np.concatenate([s.features for s in samples]) if samples
-        else np.zeros((0, width), np.float32),
-        scores=np.concatenate([s.scores for s in samples]) if samples else np.zeros(0),
+        nodes=shard.nodes, sizes=np.array([len(s.columns) for s in samples], dtype=np.int64),
+        depths=np.array([s.depth for s in samples], dtype=np.int64), **stacked,
     )  # fmt: skip
 
 
@@ -113,11 +121,16 @@ def _read(path: Path) -> Shard | None:
     try:
         with np.load(path) as data:
             starts = np.concatenate([[0], np.cumsum(data["sizes"])])
+            parts = zip(starts[:-1], starts[1:], data["depths"], data["state"])
             samples = [
                 NodeSample(
-                    data["columns"][a:b], data["features"][a:b], data["scores"][a:b], int(depth)
+                    data["columns"][a:b],
+                    data["features"][a:b],
+                    data["scores"][a:b],
+                    int(depth),
+                    state,
                 )  # fmt: skip
-                for a, b, depth in zip(starts[:-1], starts[1:], data["depths"])
+                for a, b, depth, state in parts
             ]
             return Shard(str(data["distribution"]), str(data["split"]), int(data["index"]),
                          samples, int(data["nodes"]))  # fmt: skip

@@ -31,7 +31,15 @@ from pyscipopt import SCIP_BRANCHDIR, SCIP_RESULT
 
 from hybridsolve.mip import Problem
 
-__all__ = ["FEATURES", "NodeSample", "Recorder", "candidate_features", "strong_branching"]
+__all__ = [
+    "FEATURES",
+    "STATE",
+    "NodeSample",
+    "Recorder",
+    "candidate_features",
+    "node_state",
+    "strong_branching",
+]
 
 #: Candidate features, in column order.
 FEATURES = (
@@ -46,6 +54,14 @@ FEATURES = (
     "depth",  # node depth / (1 + largest depth so far)
     "bound_position",  # (node LP bound - root bound) / (incumbent - root bound), in [0, 1]
     "column_degree",  # nonzeros of the column / the largest column's
+)
+
+#: Per-variable LP state at a sampled node, in column order.
+STATE = (
+    "lp_value",  # the variable's value in the node LP
+    "lower",  # its local lower bound at the node
+    "upper",  # its local upper bound at the node
+    "reduced_cost",  # its reduced cost in the node LP (0 when not a column)
 )
 
 #: Gain given to an infeasible child (its bound is infinite).
@@ -66,12 +82,16 @@ class NodeSample:
         ``(k,)`` strong-branching scores (higher is better).
     depth : int
         The node's depth.
+    state : numpy.ndarray
+        ``(n, len(STATE))`` float32: every variable's LP state at the node, in file order
+        (for models that read the whole node, as Gasse et al.'s GCNN does).
     """
 
     columns: np.ndarray
     features: np.ndarray
     scores: np.ndarray
     depth: int
+    state: np.ndarray
 
     @property
     def best(self) -> int:
@@ -182,6 +202,15 @@ def candidate_features(
     return out
 
 
+def node_state(model: pyscipopt.Model, variables: list) -> np.ndarray:
+    """:data:`STATE` of every variable at the current node (``variables``: transformed)."""
+    out = np.empty((len(variables), len(STATE)), dtype=np.float32)
+    for j, var in enumerate(variables):
+        out[j] = (var.getLPSol(), var.getLbLocal(), var.getUbLocal(),
+                  model.getVarRedcost(var) if var.isInLP() else 0.0)  # fmt: skip
+    return out
+
+
 def static_features(problem: Problem, names: list[str]) -> dict[str, dict[str, float]]:
     """Per SCIP variable name: the minimised objective scaled to [-1, 1] and the column degree.
 
@@ -208,8 +237,9 @@ class Recorder(pyscipopt.Branchrule):
     ----------
     problem : Problem
         The model being solved.
-    names : list of str
-        SCIP's names of its variables, in file order.
+    variables : list of pyscipopt.Variable
+        Its SCIP variables, in file order (original ones; their transformed counterparts
+        are looked up when the solve starts).
     rate : float
         Share of the nodes sampled.
     seed : int
@@ -218,8 +248,10 @@ class Recorder(pyscipopt.Branchrule):
         Stop sampling after so many samples.
     """
 
-    def __init__(self, problem: Problem, names: list[str], rate: float = 0.05, seed: int = 0,
+    def __init__(self, problem: Problem, variables: list, rate: float = 0.05, seed: int = 0,
                  limit: int | None = None) -> None:  # fmt: skip
+        names = [var.name for var in variables]
+        self.variables, self.transformed = variables, None
         self.static = static_features(problem, names)
         self.index = {name: j for j, name in enumerate(names)}
         self.index.update({f"t_{name}": j for j, name in enumerate(names)})
@@ -243,9 +275,12 @@ class Recorder(pyscipopt.Branchrule):
             return {"result": SCIP_RESULT.DIDNOTRUN}
         features = candidate_features(model, candidates, values, self.static, self.root_bound,
                                       self.max_depth)  # fmt: skip
+        if self.transformed is None:
+            self.transformed = [model.getTransformedVar(var) for var in self.variables]
+        state = node_state(model, self.transformed)
         _, _, scores = strong_branching(model, candidates)
         columns = np.array([self.index[var.name] for var in candidates], dtype=np.int64)
-        sample = NodeSample(columns, features, scores, depth)
+        sample = NodeSample(columns, features, scores, depth, state)
         self.samples.append(sample)
         model.branchVar(candidates[sample.best])
         return {"result": SCIP_RESULT.BRANCHED}

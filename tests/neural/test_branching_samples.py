@@ -15,7 +15,7 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, Status
 from hybridsolve.neural.branching import collect as collect_module
 from hybridsolve.neural.branching.collect import collect, record
-from hybridsolve.neural.branching.samples import FEATURES, strong_branching
+from hybridsolve.neural.branching.samples import FEATURES, STATE, strong_branching
 
 #: No presolve, cuts, propagation or objective scaling: the root LP is the model's own LP.
 BARE = {
@@ -87,6 +87,11 @@ def test_recorded_samples_are_well_formed():
         assert sample.features.shape == (k, len(FEATURES)) and np.isfinite(sample.features).all()
         assert ((0 <= sample.columns) & (sample.columns < problem.num_vars)).all()
         assert problem.integrality[sample.columns].all()
+        assert sample.state.shape == (problem.num_vars, len(STATE))
+        lp, lower, upper, _ = sample.state.T
+        assert ((lower - 1e-6 <= lp) & (lp <= upper + 1e-6)).all()
+        fraction = lp[sample.columns] - np.floor(lp[sample.columns])
+        assert np.allclose(np.minimum(fraction, 1 - fraction), sample.features[:, 1], atol=1e-5)
         assert sample.scores[sample.best] == sample.scores.max()
 
 
@@ -105,6 +110,7 @@ def test_shards_round_trip_resume_and_are_relabelled_when_damaged(tmp_path, monk
         for x, y in zip(a.samples, b.samples):
             assert np.array_equal(x.columns, y.columns) and np.array_equal(x.scores, y.scores)
             assert np.array_equal(x.features, y.features) and x.depth == y.depth
+            assert np.array_equal(x.state, y.state)
     next(iter(sorted(tmp_path.iterdir()))).write_bytes(b"damaged")
     with pytest.raises(AssertionError, match="collected again"):
         collect(names, "train", 2, cache=tmp_path, rate=0.2, time_limit=10)
