@@ -1,8 +1,8 @@
-"""``hybridsolve train branching collect``: strong-branching samples from the command line.
+"""``hybridsolve train branching collect|fit``: samples and scorers from the command line.
 
 Collects :mod:`.collect` shards for the train split of registered distributions and prints
-how many samples each distribution gave. The learned rules themselves (``fit``) are not
-part of hybridsolve yet.
+how many samples each distribution gave; ``hybridsolve train branching fit`` trains a
+candidate scorer on them (:mod:`.fit`).
 """
 
 from __future__ import annotations
@@ -117,11 +117,15 @@ def main(argv: Sequence[str] | None = None, prog: str = "hybridsolve train branc
     Exit code 0, 2 on a usage error, 3 on unreadable input.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = (f"usage: {prog} collect [options] (strong-branching samples; "
-             f"'{prog} collect --help' lists the options)")  # fmt: skip
+    usage = (f"usage: {prog} collect|fit [options] (strong-branching samples; a scorer "
+             f"trained on them; '{prog} collect --help' lists the options)")  # fmt: skip
     if argv[:1] in (["-h"], ["--help"]):
         print(usage)
         return 0
+    if argv[:1] == ["fit"]:
+        from .fit import main as fit_main
+
+        return fit_main(argv[1:], f"{prog} fit")
     if argv[:1] != ["collect"]:
         what = f"unknown step {argv[0]!r}" if argv else "no step given"
         print(f"{prog}: error: {what}; {usage}", file=sys.stderr)

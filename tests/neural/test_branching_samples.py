@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from hybridsolve import mip
 from hybridsolve.datasets import registry
-from hybridsolve.mip import Problem, Status
+from hybridsolve.mip import Problem, Status, UsageError
 from hybridsolve.neural.branching import collect as collect_module
 from hybridsolve.neural.branching.collect import collect, record
 from hybridsolve.neural.branching.samples import FEATURES, STATE, strong_branching
@@ -131,3 +131,41 @@ def test_the_collect_command_prints_counts_and_refuses_bad_input(tmp_path, capsy
     assert main(["train", "branching", "collect", "--distributions", "nosuch-easy"]) == 2
     assert main(["train", "branching", "fit"]) == 2
     assert "unknown step 'fit'" in capsys.readouterr().err
+
+
+def test_a_scorer_learns_to_imitate_and_fit_registers_it(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from hybridsolve.cli import main
+    from hybridsolve.neural.branching.model import (
+        CandidateMLP,
+        batch_nodes,
+        imitation_loss,
+        top_k,
+    )
+    from hybridsolve.neural.weights import manifest
+
+    args = ["train", "branching", "fit", "--distributions", "itemplacement-easy",
+            "--instances", "2", "--validation", "1", "--time-limit", "5", "--rate", "0.3",
+            "--jobs", "1", "--epochs", "3", "--output", "out/b.pt", "--name", "b",
+            "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["problem"] == "mip-branching" and entry["instances"] > 0
+    assert manifest(tmp_path / "out")["b"]["sha256"] == entry["sha256"]
+    shards = collect(["itemplacement-easy"], "train", 2, cache=tmp_path / "runs" /
+                     "branching-samples", rate=0.3, time_limit=5)  # fmt: skip
+    nodes = [s for shard in shards for s in shard.samples if len(s.columns) > 1]
+    torch.manual_seed(0)
+    model = CandidateMLP()
+    model.standardise_on(np.concatenate([s.features for s in nodes]))
+    batch = batch_nodes(nodes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = (float(imitation_loss(model, batch).detach()), top_k(model, batch))
+    for _ in range(60):
+        optimizer.zero_grad()
+        imitation_loss(model, batch).backward()
+        optimizer.step()
+    after = (float(imitation_loss(model, batch).detach()), top_k(model, batch))
+    assert after[0] < 0.9 * before[0] and after[1] > before[1]
+    with pytest.raises(UsageError, match="expects 11 candidate features, got 3"):
+        model(torch.zeros(2, 3))
