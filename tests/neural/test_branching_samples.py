@@ -129,8 +129,8 @@ def test_the_collect_command_prints_counts_and_refuses_bad_input(tmp_path, capsy
     assert main(["train", "branching", "collect", "--rate", "2"]) == 2
     assert "rate must lie in (0, 1]" in capsys.readouterr().err
     assert main(["train", "branching", "collect", "--distributions", "nosuch-easy"]) == 2
-    assert main(["train", "branching", "fit"]) == 2
-    assert "unknown step 'fit'" in capsys.readouterr().err
+    assert main(["train", "branching", "guess"]) == 2
+    assert "unknown step 'guess'" in capsys.readouterr().err
 
 
 def test_a_scorer_learns_to_imitate_and_fit_registers_it(tmp_path, capsys):
