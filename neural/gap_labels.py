@@ -25,7 +25,7 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Status, solve
 
 from .graph import encode
-from .label_cache import collect_cached, write_atomically
+from .label_cache import collect_instances, write_atomically
 
 __all__ = ["GapLabel", "collect", "label", "relative_gap"]
 
@@ -138,11 +138,6 @@ def collect(
     list of GapLabel
         In the order of ``distributions``, then index.
     """
-    folder = Path(cache)
-    keys = [(name, index) for name in distributions for index in range(count)]
-    paths = [folder / f"{name}-{split}-{index:04d}.json" for name, index in keys]
-    tasks = [
-        (name, split, index, float(time_limit), str(path))
-        for (name, index), path in zip(keys, paths)
-    ]
-    return collect_cached(tasks, paths, _label_task, _cached, jobs=jobs, cluster=cluster)
+    return collect_instances(distributions, split, count, cache, ".json",
+                             (float(time_limit),), _label_task, _cached, jobs=jobs,
+                             cluster=cluster)  # fmt: skip

@@ -15,12 +15,12 @@ it to the task's cache file atomically (:func:`write_atomically`) and returns it
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["collect_cached", "write_atomically"]
+__all__ = ["collect_cached", "collect_instances", "write_atomically"]
 
 T = TypeVar("T")
 
@@ -98,3 +98,33 @@ def collect_cached(
     for i, value in zip(todo, done):
         found[i] = value
     return found  # type: ignore[return-value]
+
+
+def collect_instances(
+    distributions: Iterable[str],
+    split: str,
+    count: int,
+    cache: str | os.PathLike[str],
+    name: str,
+    settings: tuple,
+    label: Callable[[Any], T],
+    read: Callable[[Path], T | None],
+    **how: Any,
+) -> list[T]:
+    """:func:`collect_cached` over the first ``count`` instances of registered distributions.
+
+    The task of instance ``index`` of ``distribution`` is ``(distribution, split, index,
+    *settings, path)``; its cache file is ``<distribution>-<split>-<index><name>`` in
+    ``cache``, where ``name`` records the settings (so other settings label anew) and ends
+    with the suffix. ``how`` is passed on (``jobs``, ``cluster``, ``say``).
+
+    Returns
+    -------
+    list
+        In the order of ``distributions``, then index.
+    """
+    folder = Path(cache)
+    keys = [(distribution, index) for distribution in distributions for index in range(count)]
+    paths = [folder / f"{key}-{split}-{index:04d}{name}" for key, index in keys]
+    tasks = [(key, split, index, *settings, str(path)) for (key, index), path in zip(keys, paths)]
+    return collect_cached(tasks, paths, label, read, **how)

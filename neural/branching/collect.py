@@ -21,7 +21,7 @@ import numpy as np
 from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, solve
 
-from ..label_cache import collect_cached, write_atomically
+from ..label_cache import collect_instances, write_atomically
 from .samples import FEATURES, STATE, NodeSample, Recorder
 
 __all__ = ["Shard", "collect", "record"]
@@ -187,12 +187,8 @@ def collect(
     list of Shard
         In the order of ``distributions``, then index.
     """
-    folder = Path(cache)
-    keys = [(name, index) for name in distributions for index in range(count)]
-    tag = f"r{rate:g}-s{seed}-t{time_limit:g}-l{limit}"
-    paths = [folder / f"{name}-{split}-{index:04d}-{tag}.npz" for name, index in keys]
-    tasks = [
-        (name, split, index, float(rate), int(seed), float(time_limit), limit, str(path))
-        for (name, index), path in zip(keys, paths)
-    ]
-    return collect_cached(tasks, paths, _collect_one, _read, jobs=jobs, cluster=cluster, say=say)
+    return collect_instances(
+        distributions, split, count, cache, f"-r{rate:g}-s{seed}-t{time_limit:g}-l{limit}.npz",
+        (float(rate), int(seed), float(time_limit), limit), _collect_one, _read,
+        jobs=jobs, cluster=cluster, say=say,
+    )  # fmt: skip

@@ -30,7 +30,7 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, Status, solve
 from hybridsolve.mip.hints import binaries
 
-from ..label_cache import collect_cached, write_atomically
+from ..label_cache import collect_instances, write_atomically
 
 __all__ = ["POOL", "Pool", "collect", "pool", "targets"]
 
@@ -194,13 +194,6 @@ def collect(
         In the order of ``distributions``, then index; pools may be empty (no solution
         found in time).
     """
-    folder = Path(cache)
-    keys = [(name, index) for name in distributions for index in range(count)]
-    tag = f"t{time_limit:g}-k{keep}"
-    paths = [folder / f"{name}-{split}-{index:04d}-{tag}.npz" for name, index in keys]
-    tasks = [
-        (name, split, index, float(time_limit), int(keep), str(path))
-        for (name, index), path in zip(keys, paths)
-    ]
-    return collect_cached(tasks, paths, _label, _read, jobs=jobs, cluster=cluster,
-                          say=say)  # type: ignore[arg-type]  # fmt: skip
+    return collect_instances(distributions, split, count, cache,
+                             f"-t{time_limit:g}-k{keep}.npz", (float(time_limit), int(keep)),
+                             _label, _read, jobs=jobs, cluster=cluster, say=say)  # fmt: skip
