@@ -162,7 +162,10 @@ def pair_table(metrics: list[dict], pairs: tuple[tuple[str, str], ...]) -> str:
     from .metrics import summary
 
     lines = [f"{'distribution':24} {'pair':28} {'PI ratio':>9} {'W/T/L':>9}"]
+    present = {row["solver"] for row in metrics}
     for base, challenger in pairs:
+        if not {base, challenger} <= present:  # a reduced run (--solvers) left it out
+            continue
         for row in summary(metrics, baseline=base):
             if row["solver"] != challenger:
                 continue

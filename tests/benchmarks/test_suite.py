@@ -75,3 +75,5 @@ def test_the_pair_table_compares_each_guided_solver_with_its_plain_one():
     lines = pair_table(run_metrics(rows), (("scip", "scip+hints"),)).splitlines()
     assert len(lines) == 2 and lines[1].split()[:4] == ["c", "scip+hints", "/", "scip"]
     assert lines[1].split()[4] == "0.500"  # found at 2 s instead of 4 s: half the integral
+    both = pair_table(run_metrics(rows), (("highs", "highs+hints"), ("scip", "scip+hints")))
+    assert both.splitlines()[1:] == lines[1:]  # a pair that did not run is left out
