@@ -175,7 +175,7 @@ class ForgeEncoder(nn.Module):
         """
         return dataclasses.asdict(self.settings)
 
-    def embed(self, data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, data: Any, *, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Continuous embeddings ``(constraints [m, width], variables [n, width])``.
 
         Parameters
@@ -183,15 +183,18 @@ class ForgeEncoder(nn.Module):
         data : BipartiteData or torch_geometric.data.Batch
             With ``x_con``, ``x_var``, ``edge_index`` and ``edge_weight``; feature columns
             beyond the model's (LP features) are ignored.
+        exact : bool
+            Refuse extra feature columns too (FORGE's reconstruction reads all of them).
 
         Raises
         ------
         UsageError
-            Fewer feature columns than the model reads.
+            Fewer feature columns than the model reads (with ``exact``: other than).
         """
         cfg = self.settings
         x_con, x_var = data.x_con, data.x_var
-        if x_con.size(1) < cfg.con_features or x_var.size(1) < cfg.var_features:
+        wide = x_con.size(1) > cfg.con_features or x_var.size(1) > cfg.var_features
+        if x_con.size(1) < cfg.con_features or x_var.size(1) < cfg.var_features or exact and wide:
             raise UsageError(
                 f"Forge expects {cfg.con_features} constraint and {cfg.var_features} variable "
                 f"features, got {x_con.size(1)} and {x_var.size(1)}"

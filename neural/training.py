@@ -530,3 +530,8 @@ class StepLoop:
         """The run is done: close the bar and write the final checkpoint."""
         self.bar.close()
         self.save()
+
+    def record(self) -> dict[str, Any]:
+        """The manifest fields of the run itself: ``device``, ``epochs``, ``seconds``."""
+        return {"device": describe_device(self.device), "epochs": self.config.epochs,
+                "seconds": round(self.seconds, 3)}  # fmt: skip

@@ -56,7 +56,6 @@ from ..training import (
     StepLoop,
     TrainingConfig,
     config_parser,
-    describe_device,
     publish,
     run_command_line,
 )
@@ -392,8 +391,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> dict[str, Any] | None
         "instances": config.instances, "labeller": config.labeller(), "knn": config.knn,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["gap"][-1] if history["gap"] else None,
-        "device": describe_device(dev), "epochs": config.epochs,
-        "seconds": round(loop.seconds, 3),
+        **loop.record(),
     }, say=config.progress)  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from hybridsolve.mip.errors import UsageError
 
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
-from ..training import StepLoop, describe_device, publish
+from ..training import StepLoop, publish
 from .collect import collect
 from .command import CollectConfig
 from .model import CandidateMLP, MLPConfig, batch_nodes, imitation_loss, top_k
@@ -167,8 +167,7 @@ def _train(config, command, model, train_set, held, dev, resume):
                     f"time_limit={config.time_limit:g}",
         "knn": None, "data_seed": 0, "train_command": command,
         "validation_gap": None if final is None else final["loss"],
-        "device": describe_device(dev), "epochs": config.epochs,
-        "seconds": round(loop.seconds, 3),
+        **loop.record(),
     }, say=config.progress)  # fmt: skip
 
 

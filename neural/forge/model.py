@@ -50,8 +50,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hybridsolve.mip.errors import UsageError
-
 from ..encoder import ForgeConfig, ForgeEncoder
 
 __all__ = [
@@ -291,13 +289,7 @@ class Forge(ForgeEncoder):
         UsageError
             The feature widths do not fit the model.
         """
-        cfg = self.settings
-        if data.x_con.size(1) != cfg.con_features or data.x_var.size(1) != cfg.var_features:
-            raise UsageError(
-                f"Forge expects {cfg.con_features} constraint and {cfg.var_features} variable "
-                f"features, got {data.x_con.size(1)} and {data.x_var.size(1)}"
-            )
-        con, var = self.embed(data)
+        con, var = self.embed(data, exact=True)
         quantised, codes, commitment = self.codebook(torch.cat([con, var]))
         m = con.size(0)
         return ForgeOutput(con, var, codes[:m], codes[m:], quantised[:m], quantised[m:],

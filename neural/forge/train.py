@@ -66,7 +66,6 @@ from ..training import (
     StepLoop,
     TrainingConfig,
     config_parser,
-    describe_device,
     publish,
     run_command_line,
 )
@@ -387,8 +386,7 @@ def _train(config: TrainConfig, resume: bool) -> dict[str, Any] | None:
         "instances": len(train_data), "labeller": "none (self-supervised)", "knn": None,
         "data_seed": config.data_seed, "train_command": command,
         "validation_gap": history["validation"][-1] if history["validation"] else None,
-        "device": describe_device(dev), "epochs": config.epochs,
-        "seconds": round(loop.seconds, 3),
+        **loop.record(),
     }, say=config.progress)  # fmt: skip
 
 

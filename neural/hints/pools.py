@@ -20,7 +20,7 @@ collection resumes where it stopped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,7 @@ def collect(
     keep: int = POOL,
     jobs: int = 1,
     cluster: str | None = None,
-    say: object = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[Pool]:
     """Solution pools of the first ``count`` instances of ``split`` of each distribution.
 

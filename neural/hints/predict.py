@@ -27,17 +27,11 @@ __all__ = ["MAX_NONZEROS", "predict"]
 #: Larger models are solved without hints (one forward pass holds every edge in memory).
 MAX_NONZEROS = 5_000_000
 
-#: Weights already read, by (file, sha256).
-_LOADED: dict[tuple[str, str], HintArrays] = {}
-
 
 def _model(weights: str | os.PathLike[str]) -> HintArrays:
+    """The hint weights, read and checked (no cache: a solve predicts once)."""
     arrays, entry = load_arrays(weights, problem="mip-hints")
-    key = (str(weights), entry["sha256"])
-    if key not in _LOADED:
-        _LOADED.clear()
-        _LOADED[key] = HintArrays(arrays, entry["model"], str(weights))
-    return _LOADED[key]
+    return HintArrays(arrays, entry["model"], str(weights))
 
 
 def predict(

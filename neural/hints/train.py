@@ -40,7 +40,6 @@ from ..training import (
     StepLoop,
     TrainingConfig,
     config_parser,
-    describe_device,
     publish,
     run_command_line,
 )
@@ -329,8 +328,7 @@ def _fit(config, command, model, train_set, held, dev, resume):
                     f" temperature={config.temperature:g}",
         "knn": None, "data_seed": 0, "train_command": command,
         "validation_gap": None if final is None else final["loss"],
-        "device": describe_device(dev), "epochs": config.epochs,
-        "seconds": round(loop.seconds, 3),
+        **loop.record(),
     }, say=config.progress)  # fmt: skip
 
 
