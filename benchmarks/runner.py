@@ -78,15 +78,18 @@ def plan(
     known = [*available(), *PEERS]
     for solver in solvers:
         base, plus, guidance = solver.partition("+")
-        if plus and (base not in available() or guidance.partition(":")[0] != "hints"):
+        method = guidance.partition(":")[0]
+        if plus and (base not in available() or method not in ("hints", "gnn")):
             raise UsageError(
-                f"unknown guided solver {solver!r}; write SOLVER+hints or SOLVER+hints:WEIGHTS "
-                f"with SOLVER one of {', '.join(available())}"
+                f"unknown guided solver {solver!r}; write SOLVER+hints[:WEIGHTS] with SOLVER "
+                f"one of {', '.join(available())}, or scip+gnn[:WEIGHTS]"
             )
+        if plus and method == "gnn" and base != "scip":
+            raise UsageError(f"{solver!r}: learned branching (+gnn) needs the scip solver")
         if not plus and ":" not in solver and solver not in known:
             raise UsageError(
                 f"unknown solver {solver!r}; choose from {', '.join(known)}, SOLVER+hints, "
-                "or name a plug-in as module:function"
+                "scip+gnn, or name a plug-in as module:function"
             )
     tasks = []
     for name in collection.names:

@@ -130,17 +130,20 @@ def _solver(name: str):
 
 
 def _guided(base: str, guidance: str):
-    """``SOLVER+hints[:WEIGHTS]``: a registered solver with learned hints."""
+    """``SOLVER+hints[:WEIGHTS]`` (learned hints) or ``scip+gnn[:WEIGHTS]`` (learned branching)."""
     from hybridsolve.mip import UsageError
     from hybridsolve.solvers import solve
 
     method, colon, weights = guidance.partition(":")
-    if method != "hints":
-        raise UsageError(f"unknown guidance {guidance!r} in a solver name; use SOLVER+hints")
-    spec = f"forge:{weights}" if colon else "forge"
+    if method not in ("hints", "gnn"):
+        raise UsageError(
+            f"unknown guidance {guidance!r} in a solver name; use SOLVER+hints or scip+gnn"
+        )
+    spec = f"{'forge' if method == 'hints' else 'gnn'}{':' if colon else ''}{weights}"
+    key = "hints" if method == "hints" else "branching"
 
     def guided(problem, *, time_limit: float, seed: int, path: str | None):
-        return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, hints=spec)
+        return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, **{key: spec})
 
     return guided
 

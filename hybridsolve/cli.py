@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         help="learned solution hints (neural extra): 'forge' for the shipped hint model, "
         "forge:NAME_OR_PATH for other weights; predicted inside the time limit",
     )
+    run.add_argument(
+        "--branching",
+        metavar="gnn[:NAME_OR_PATH]",
+        help="learned variable selection for SCIP (neural extra): 'gnn' for the shipped "
+        "scorer, gnn:NAME_OR_PATH for weights you trained (hybridsolve train branching)",
+    )
     run.add_argument("--solution-file", metavar="OUT.sol", help="write the solution (MIPLIB .sol)")
     run.add_argument(
         "--option",
@@ -377,6 +383,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         seed=args.seed,
         warm_start=args.warm_start,
         hints=args.hints,
+        branching=args.branching,
         log=args.log,
         options=dict(args.option),
         progress=None if (args.json or args.quiet) else _progress_printer(),
@@ -394,6 +401,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         print(result.summary())
         if result.stats.get("hints"):
             print(_hint_line(result.stats["hints"]))
+        learned = result.stats.get("plugins", {}).get("gnn_branching")
+        if learned:
+            print(_branching_line(learned, result.runtime))
         if result.stats.get("operators"):
             print(_operator_table(result.stats))
     return 1 if result.status is Status.ERROR else 0
@@ -415,6 +425,19 @@ def _hint_line(hints: dict) -> str:
             f"{'-' if found is None else f'{found:.10g}'}"
         )
     return " ".join(words)
+
+
+def _branching_line(stats: dict, runtime: float) -> str:
+    """What the learned branching rule did: branchings, fallbacks, its share of the time."""
+    if not stats.get("used"):
+        return f"branching   not used: {stats.get('reason', 'unknown')}"
+    spent = stats["prepare_seconds"] + stats["features_seconds"] + stats["model_seconds"]
+    line = (f"branching   {stats['kind']} ({stats['weights']}): {stats['branched']} branchings, "
+            f"{stats['fallbacks']} left to SCIP, {spent:.2f} s in the rule "
+            f"({100 * spent / max(runtime, 1e-9):.1f}% of the solve)")  # fmt: skip
+    if stats.get("error"):
+        line += f"; model error: {stats['error']}"
+    return line
 
 
 def _operator_table(stats: dict) -> str:

@@ -71,8 +71,12 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         shipped hint model, :mod:`hybridsolve.neural.hints`), ``"forge:NAME_OR_PATH"``
         (other hint weights) or a weights name or file; the model predicts once the
         problem is read, inside the time limit, and a model it does not fit is solved
-        without hints after one warning. ``time_limit`` counts from this call, the import
-        of a solver loaded on first use included.
+        without hints after one warning. ``branching`` (SCIP only): ``"gnn"`` (the shipped
+        learned branching rule, :mod:`hybridsolve.neural.branching`) or
+        ``"gnn:NAME_OR_PATH"``, installed as a SCIP plugin beside any in ``plugins``; a
+        model it cannot apply to is branched by SCIP's own rule after one warning.
+        ``time_limit`` counts from this call, the import of a solver loaded on first use
+        included.
 
     Returns
     -------
@@ -92,6 +96,13 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         from hybridsolve.neural.hints import hint_source
 
         kwargs["hints"] = hint_source(kwargs["hints"])
+    branching = kwargs.pop("branching", None)
+    if branching is not None:
+        if solver != "scip":
+            raise UsageError(f"learned branching needs the scip solver, not {solver!r}")
+        from hybridsolve.neural.branching import plugin
+
+        kwargs["plugins"] = (*kwargs.get("plugins", ()), plugin(branching))
     backend = _REGISTRY[solver]()
     limit = kwargs.get("time_limit")
     if isinstance(limit, (int, float)) and limit > 0:  # the solver's import counts too

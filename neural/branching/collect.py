@@ -22,7 +22,8 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, solve
 
 from ..label_cache import collect_instances, write_atomically
-from .samples import FEATURES, STATE, NodeSample, Recorder
+from .features import FEATURES, STATE
+from .samples import NodeSample, Recorder
 
 __all__ = ["Shard", "collect", "record"]
 

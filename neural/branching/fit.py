@@ -2,11 +2,18 @@
 
 The samples are the shards of :mod:`.collect` (collected first when missing, with the same
 settings as ``collect``); the last ``validation`` instances of each distribution are held
-out, and their top-1 and top-5 accuracy is reported after every epoch and in the manifest
-(``validation_gap`` holds the held-out loss; ``instances`` counts the training *nodes*,
-``train_sizes`` the fewest and most variables of their models). Nodes with a single
-candidate teach nothing and are skipped. Runs are resumable in chunks like the other trainers
-(:class:`~..training.StepLoop`).
+out, and their loss, top-1 and top-5 accuracy are reported after every epoch and in the
+manifest (``validation_gap`` holds the held-out loss; ``instances`` counts the training
+*nodes*, ``train_sizes`` the fewest and most variables of their models). Nodes that teach
+nothing are skipped: a single candidate, or strong-branching scores all equal (no gain
+anywhere, frequent in item placement).
+
+``--kind`` picks the scorer (:mod:`.model`): ``mlp``, ``hybrid`` (the CPU default; its
+graph encoder starts from the shipped FORGE weights with ``--init forge``) or ``gcnn``. A
+step takes the sampled nodes of ``batch_size`` instances (at most ``max_nodes`` of each,
+drawn from the seed and the step, so a resumed run draws the same), because the graph
+models encode each instance's graph once per step. Runs are resumable in chunks like the
+other trainers (:class:`~..training.StepLoop`).
 """
 
 from __future__ import annotations
@@ -18,16 +25,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from hybridsolve.datasets import registry
 from hybridsolve.mip.errors import UsageError
 
+from ..graph import encode
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
 from ..training import StepLoop, publish
 from .collect import collect
 from .command import CollectConfig
-from .model import CandidateMLP, MLPConfig, batch_nodes, imitation_loss, top_k
+from .model import ScorerConfig, batch_nodes, build, imitation_loss, top_k
+from .samples import NodeSample
 
-__all__ = ["FitConfig", "fit"]
+__all__ = ["FitConfig", "fit", "informative"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +48,18 @@ class FitConfig(CollectConfig):
     ----------
     validation : int
         Instances of each distribution held out.
-    hidden, layers : int
-        :class:`~.model.MLPConfig`.
+    kind : str
+        ``mlp``, ``hybrid`` or ``gcnn`` (:data:`~.model.KINDS`).
+    hidden, width, layers, dropout
+        :class:`~.model.ScorerConfig` (``width``/``layers``: the graph encoder's; with
+        ``init="forge"`` they are the FORGE weights' own).
+    init : str
+        ``"forge"`` (or a FORGE registry name / ``.pt`` file): the hybrid's encoder starts
+        from those weights; ``"none"``: from random weights.
     epochs, batch_size, lr, weight_decay, grad_clip
-        AdamW on batches of nodes, warm-up then cosine learning rate.
+        AdamW on batches of ``batch_size`` instances, warm-up then cosine learning rate.
+    max_nodes : int
+        Sampled nodes of an instance in one step, at most.
     device, threads
         Where to train, torch's CPU threads.
     checkpoint, checkpoint_every, max_seconds, max_steps
@@ -57,10 +75,15 @@ class FitConfig(CollectConfig):
                            "workdir", "progress"})  # fmt: skip
 
     validation: int = 2
+    kind: str = "hybrid"
     hidden: int = 64
+    width: int = 64
     layers: int = 2
+    dropout: float = 0.0
+    init: str = "none"
     epochs: int = 20
-    batch_size: int = 32
+    batch_size: int = 4
+    max_nodes: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
     grad_clip: float | None = 1.0
@@ -70,23 +93,69 @@ class FitConfig(CollectConfig):
     checkpoint_every: int = 200
     max_seconds: float | None = None
     max_steps: int | None = None
-    output: str = "branching-mlp.pt"
-    name: str = "branching-mlp"
+    output: str = "branching.pt"
+    name: str = "branching"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 <= self.validation < self.instances:
             raise UsageError("fit: validation must lie in [0, instances)")
-        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
-            raise UsageError("fit: epochs, batch_size and lr must be positive")
+        if self.epochs < 1 or self.batch_size < 1 or self.max_nodes < 1 or not self.lr > 0:
+            raise UsageError("fit: epochs, batch_size, max_nodes and lr must be positive")
         if not self.output.endswith(".pt"):
             raise UsageError(f"fit: output must end in '.pt', got {self.output!r}")
-        MLPConfig(hidden=self.hidden, layers=self.layers)
+        if self.init != "none" and self.kind != "hybrid":
+            raise UsageError("fit: --init applies to the hybrid scorer only")
+        self.model()
+
+    def model(self) -> ScorerConfig:
+        """The scorer's shapes."""
+        return ScorerConfig(kind=self.kind, hidden=self.hidden, width=self.width,
+                            layers=self.layers, dropout=self.dropout)  # fmt: skip
 
     def collection(self) -> CollectConfig:
         """The collection part of the settings."""
         names = {field.name for field in fields(CollectConfig)}
         return CollectConfig(**{name: getattr(self, name) for name in names})
+
+
+def informative(sample: NodeSample) -> bool:
+    """A node worth learning from: two or more candidates whose scores are not all equal."""
+    return len(sample.columns) > 1 and float(np.ptp(sample.scores)) > 0
+
+
+#: One instance's training material: its static graph (``None`` for ``mlp``) and nodes.
+Group = tuple[Any, list[NodeSample]]
+
+
+def _groups(shards: Sequence[Any], kind: str) -> list[Group]:
+    """The informative nodes of every shard that has some, with its static graph."""
+    out: list[Group] = []
+    for shard in shards:
+        nodes = [sample for sample in shard.samples if informative(sample)]
+        if nodes:
+            graph = None
+            if kind != "mlp":
+                graph = encode(registry.get(shard.distribution).instance(shard.split, shard.index))
+            out.append((graph, nodes))
+    return out
+
+
+def _initial(config: FitConfig, dev: torch.device) -> Any:
+    """The scorer, its encoder from FORGE weights with ``init`` other than ``"none"``."""
+    cfg = config.model()
+    if config.init != "none":
+        from ..forge.embed import load_forge
+
+        forge, _ = load_forge(config.init)
+        shapes = forge.config()
+        cfg = ScorerConfig(kind="hybrid", hidden=config.hidden, width=shapes["width"],
+                           layers=shapes["layers"], dropout=config.dropout)  # fmt: skip
+        model = build(**vars(cfg))
+        model.encoder.load_forge(forge.state_dict())
+    else:
+        model = build(**vars(cfg))
+    return model.to(dev)
 
 
 def fit(config: FitConfig, *, resume: bool = False) -> dict[str, Any] | None:
@@ -112,23 +181,34 @@ def fit(config: FitConfig, *, resume: bool = False) -> dict[str, Any] | None:
         jobs=config.jobs, cluster=config.cluster, say=print if config.progress else None,
     )  # fmt: skip
     held_from = config.instances - config.validation
-    train_set = [s for sh in shards if sh.index < held_from for s in sh.samples
-                 if len(s.columns) > 1]  # fmt: skip
-    held = [s for sh in shards if sh.index >= held_from for s in sh.samples if len(s.columns) > 1]
+    train_set = _groups([shard for shard in shards if shard.index < held_from], config.kind)
+    held = _groups([shard for shard in shards if shard.index >= held_from], config.kind)
     if not train_set:
-        raise UsageError("fit: no sampled node with two or more candidates to learn from")
+        raise UsageError("fit: no sampled node with two or more distinct candidates to learn from")
     threads = torch.get_num_threads()
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     try:
         dev = resolve_device(config.device)
         seed_everything(config.seed)
-        model = CandidateMLP(hidden=config.hidden, layers=config.layers)
-        model.standardise_on(np.concatenate([s.features for s in train_set]))
-        model.to(dev)
+        model = _initial(config, dev)
+        model.standardise_on(np.concatenate([s.features for _, group in train_set for s in group]))
         return _train(config, command, model, train_set, held, dev, resume)
     finally:
         torch.set_num_threads(threads)
+
+
+def _step_groups(config: FitConfig, train_set: list[Group], chosen: Any, step: int) -> list[Group]:
+    """The chosen instances, each with at most ``max_nodes`` nodes drawn from (seed, step)."""
+    rng = np.random.default_rng([config.seed, 1, step])
+    out = []
+    for index in chosen:
+        graph, nodes = train_set[int(index)]
+        if len(nodes) > config.max_nodes:
+            keep = np.sort(rng.choice(len(nodes), config.max_nodes, replace=False))
+            nodes = [nodes[i] for i in keep]
+        out.append((graph, nodes))
+    return out
 
 
 def _train(config, command, model, train_set, held, dev, resume):
@@ -138,19 +218,21 @@ def _train(config, command, model, train_set, held, dev, resume):
     history: dict[str, list] = {"loss": [], "validation": []}
     loop = StepLoop(config, "branching", "a branching training checkpoint", model, optimizer,
                     items=len(train_set), history=history, device=dev)  # fmt: skip
-    held_batch = batch_nodes(held, dev) if held else None
+    nodes = sum(len(group) for _, group in train_set)
     if config.progress:
-        print(f"branching: {len(train_set)} training nodes, {len(held)} held out, device {dev}",
-              flush=True)  # fmt: skip
+        print(f"branching ({config.kind}): {nodes} training nodes of {len(train_set)} instances, "
+              f"{sum(len(g) for _, g in held)} held out, device {dev}", flush=True)  # fmt: skip
     loop.restore(resume)
     while loop.running:
-        loss = imitation_loss(model, batch_nodes([train_set[i] for i in loop.batch()], dev))
+        chosen = loop.batch()
+        batch = batch_nodes(_step_groups(config, train_set, chosen, loop.step), config.kind, dev)
+        loss = imitation_loss(model, batch)
         loss.backward()
         loop.optimise(loss)
         if loop.epoch_ended:
             line = f"epoch {loop.epoch}/{config.epochs}: loss {loop.epoch_loss():.4f}"
-            if held_batch is not None:
-                found = _evaluate(model, held_batch)
+            if held:
+                found = evaluate(model, held, config.kind, dev)
                 loop.history["validation"].append(found)
                 line += (f", held-out loss {found['loss']:.4f}, top-1 {found['top1']:.3f}, "
                          f"top-5 {found['top5']:.3f}")  # fmt: skip
@@ -158,11 +240,11 @@ def _train(config, command, model, train_set, held, dev, resume):
         if loop.chunk_ended():
             return None
     loop.close()
-    final = _evaluate(model, held_batch) if held_batch is not None else None
-    sizes = [sample.state.shape[0] for sample in train_set]
+    final = evaluate(model, held, config.kind, dev) if held else None
+    sizes = [sample.state.shape[0] for _, group in train_set for sample in group]
     return publish(model.cpu().state_dict(), config.path(config.output), config.name, {
         "problem": "mip-branching", "model": model.config(),
-        "train_sizes": [min(sizes), max(sizes)], "instances": len(train_set),
+        "train_sizes": [min(sizes), max(sizes)], "instances": nodes,
         "labeller": f"strong branching (Python), rate={config.rate:g}, "
                     f"time_limit={config.time_limit:g}",
         "knn": None, "data_seed": 0, "train_command": command,
@@ -172,16 +254,27 @@ def _train(config, command, model, train_set, held, dev, resume):
 
 
 @torch.no_grad()
-def _evaluate(model: CandidateMLP, batch: Any) -> dict[str, float]:
+def evaluate(model: Any, groups: Sequence[Group], kind: str, dev: Any) -> dict[str, float]:
+    """Loss, top-1 and top-5 accuracy over the nodes of ``groups`` (one instance at a time).
+
+    Returns
+    -------
+    dict
+        ``loss``, ``top1``, ``top5`` and ``nodes``.
+    """
     was_training = model.training
     model.eval()
-    out = {
-        "loss": float(imitation_loss(model, batch)),
-        "top1": top_k(model, batch, 1),
-        "top5": top_k(model, batch, 5),
-    }
+    totals = np.zeros(3)
+    count = 0
+    for group in groups:
+        batch = batch_nodes([group], kind, dev)
+        size = int(batch.best.numel())
+        totals += size * np.array([float(imitation_loss(model, batch)), top_k(model, batch, 1),
+                                   top_k(model, batch, 5)])  # fmt: skip
+        count += size
     model.train(was_training)
-    return out
+    loss, top1, top5 = totals / max(count, 1)
+    return {"loss": loss, "top1": top1, "top5": top5, "nodes": count}
 
 
 def main(argv: Sequence[str], prog: str) -> int:
@@ -190,7 +283,8 @@ def main(argv: Sequence[str], prog: str) -> int:
 
     parser = config_parser(
         FitConfig, prog,
-        "Train a candidate scorer (an MLP on cheap per-candidate features) to imitate "
+        "Train a branching scorer (mlp: per-candidate features; hybrid: a root graph "
+        "network modulating that MLP; gcnn: a graph network at every node) to imitate "
         "strong branching on collected samples (collected first when missing).",
     )  # fmt: skip
     return run_command_line(parser, FitConfig, fit, argv, prog)

@@ -10,11 +10,9 @@ candidate; at the other nodes it leaves the choice to pseudo-cost branching (its
 raised above SCIP's default rule for the collection run), so the tree looks like one a
 cheap rule grows and the samples cover deep nodes too.
 
-Per candidate, :data:`FEATURES` (cheap to compute at every node, as the deployed rule must):
-the variable's LP value and fractionality, its objective coefficient, pseudo-cost scores
-and counts, the node's depth and where its LP bound lies between the root bound and the
-incumbent. The static graph of the instance (:mod:`..graph`, for the root-GNN models) is
-kept beside the samples by index.
+Each sample holds the candidates' :data:`~.features.FEATURES` and every variable's
+:data:`~.features.STATE` at the node (:mod:`.features`); the static graph of the instance
+(:mod:`..graph`, for the graph models) is rebuilt from the instance when training.
 
 The strong-branching score of a candidate is SCIP's product score of the two children's
 LP bound gains (``getBranchScoreMultiple``); an infeasible child counts as a large gain.
@@ -27,42 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyscipopt
-from pyscipopt import SCIP_BRANCHDIR, SCIP_RESULT
+from pyscipopt import SCIP_RESULT
 
 from hybridsolve.mip import Problem
 
-__all__ = [
-    "FEATURES",
-    "STATE",
-    "NodeSample",
-    "Recorder",
-    "candidate_features",
-    "node_state",
-    "strong_branching",
-]
+from .features import candidate_features, node_state, static_features
 
-#: Candidate features, in column order.
-FEATURES = (
-    "lp_value_fraction",  # fractional part of the LP value
-    "fractionality",  # min(f, 1 - f)
-    "objective",  # objective coefficient / largest absolute one (minimisation sense)
-    "pseudocost_down",  # pseudo-cost per unit change down, / mean over the candidates
-    "pseudocost_up",
-    "pseudocost_score",  # SCIP's pseudo-cost score at this LP value, / the largest one
-    "branchings_down",  # log(1 + times the variable was branched on downwards so far)
-    "branchings_up",
-    "depth",  # node depth / (1 + largest depth so far)
-    "bound_position",  # (node LP bound - root bound) / (incumbent - root bound), in [0, 1]
-    "column_degree",  # nonzeros of the column / the largest column's
-)
-
-#: Per-variable LP state at a sampled node, in column order.
-STATE = (
-    "lp_value",  # the variable's value in the node LP
-    "lower",  # its local lower bound at the node
-    "upper",  # its local upper bound at the node
-    "reduced_cost",  # its reduced cost in the node LP (0 when not a column)
-)
+__all__ = ["NodeSample", "Recorder", "strong_branching"]
 
 #: Gain given to an infeasible child (its bound is infinite).
 INFEASIBLE_GAIN = 1e6
@@ -144,90 +113,6 @@ def strong_branching(
     finally:
         model.endStrongbranch()
     return down, up, scores
-
-
-def candidate_features(
-    model: pyscipopt.Model,
-    candidates: list,
-    values: list,
-    static: dict[str, np.ndarray],
-    root_bound: float,
-    max_depth: int,
-) -> np.ndarray:
-    """:data:`FEATURES` of the LP candidates at the current node.
-
-    Parameters
-    ----------
-    model : pyscipopt.Model
-        During the solve.
-    candidates, values : list
-        The LP candidates and their LP values (``getLPBranchCands``).
-    static : dict
-        ``objective`` and ``degree`` per variable, by SCIP variable name
-        (:func:`static_features`).
-    root_bound : float
-        The root node's LP bound.
-    max_depth : int
-        The largest depth seen so far.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(k, len(FEATURES))`` float32.
-    """
-    k = len(candidates)
-    out = np.zeros((k, len(FEATURES)), dtype=np.float32)
-    if k == 0:
-        return out
-    names = [var.name for var in candidates]
-    value = np.asarray(values, dtype=np.float64)
-    frac = value - np.floor(value)
-    out[:, 0] = frac
-    out[:, 1] = np.minimum(frac, 1 - frac)
-    out[:, 2] = [static["objective"][name] for name in names]
-    pc_down = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.DOWNWARDS) for v in candidates])
-    pc_up = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.UPWARDS) for v in candidates])
-    mean = max(float(np.mean(np.concatenate([pc_down, pc_up]))), 1e-9)
-    out[:, 3], out[:, 4] = pc_down / mean, pc_up / mean
-    score = np.array([model.getVarPseudocostScore(v, x) for v, x in zip(candidates, values)])
-    out[:, 5] = score / max(float(score.max()), 1e-9)
-    out[:, 6] = [np.log1p(v.getNBranchings(SCIP_BRANCHDIR.DOWNWARDS)) for v in candidates]
-    out[:, 7] = [np.log1p(v.getNBranchings(SCIP_BRANCHDIR.UPWARDS)) for v in candidates]
-    out[:, 8] = model.getDepth() / (1 + max_depth)
-    incumbent = model.getPrimalbound()
-    lp = model.getLPObjVal()
-    if not model.isInfinity(abs(incumbent)) and incumbent - root_bound > 1e-9:
-        out[:, 9] = min(max((lp - root_bound) / (incumbent - root_bound), 0.0), 1.0)
-    out[:, 10] = [static["degree"][name] for name in names]
-    return out
-
-
-def node_state(model: pyscipopt.Model, variables: list) -> np.ndarray:
-    """:data:`STATE` of every variable at the current node (``variables``: transformed)."""
-    out = np.empty((len(variables), len(STATE)), dtype=np.float32)
-    for j, var in enumerate(variables):
-        out[j] = (var.getLPSol(), var.getLbLocal(), var.getUbLocal(),
-                  model.getVarRedcost(var) if var.isInLP() else 0.0)  # fmt: skip
-    return out
-
-
-def static_features(problem: Problem, names: list[str]) -> dict[str, dict[str, float]]:
-    """Per SCIP variable name: the minimised objective scaled to [-1, 1] and the column degree.
-
-    ``names`` are the SCIP names of the file-order variables (they may differ from the
-    file's names); SCIP's transformed problem prefixes them with ``t_``, which is added.
-    """
-    c = problem.c * (-1.0 if problem.maximize else 1.0)
-    top = float(np.abs(c).max()) if len(c) else 0.0
-    objective = c / top if top > 0 else c
-    degree = np.diff(problem.A.tocsc().indptr).astype(np.float64)
-    degree = degree / max(float(degree.max()), 1.0) if len(degree) else degree
-    out: dict[str, dict[str, float]] = {"objective": {}, "degree": {}}
-    for j, name in enumerate(names):
-        for key in (name, f"t_{name}"):
-            out["objective"][key] = float(objective[j])
-            out["degree"][key] = float(degree[j])
-    return out
 
 
 class Recorder(pyscipopt.Branchrule):

@@ -15,7 +15,8 @@ from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, Status, UsageError
 from hybridsolve.neural.branching import collect as collect_module
 from hybridsolve.neural.branching.collect import collect, record
-from hybridsolve.neural.branching.samples import FEATURES, STATE, strong_branching
+from hybridsolve.neural.branching.features import FEATURES, STATE
+from hybridsolve.neural.branching.samples import strong_branching
 
 #: No presolve, cuts, propagation or objective scaling: the root LP is the model's own LP.
 BARE = {
@@ -133,39 +134,54 @@ def test_the_collect_command_prints_counts_and_refuses_bad_input(tmp_path, capsy
     assert "unknown step 'guess'" in capsys.readouterr().err
 
 
-def test_a_scorer_learns_to_imitate_and_fit_registers_it(tmp_path, capsys):
+@pytest.mark.parametrize("kind", ["mlp", "hybrid", "gcnn"])
+def test_a_scorer_learns_to_imitate_and_fit_registers_it(tmp_path, capsys, kind):
     torch = pytest.importorskip("torch")
     from hybridsolve.cli import main
-    from hybridsolve.neural.branching.model import (
-        CandidateMLP,
-        batch_nodes,
-        imitation_loss,
-        top_k,
-    )
+    from hybridsolve.neural.branching.fit import informative
+    from hybridsolve.neural.branching.model import batch_nodes, build, imitation_loss, top_k
+    from hybridsolve.neural.graph import encode
     from hybridsolve.neural.weights import manifest
 
     args = ["train", "branching", "fit", "--distributions", "itemplacement-easy",
             "--instances", "2", "--validation", "1", "--time-limit", "5", "--rate", "0.3",
-            "--jobs", "1", "--epochs", "3", "--output", "out/b.pt", "--name", "b",
-            "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
+            "--jobs", "1", "--epochs", "2", "--kind", kind, "--output", "out/b.pt",
+            "--name", "b", "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
     assert main(args) == 0
     entry = json.loads(capsys.readouterr().out)
     assert entry["problem"] == "mip-branching" and entry["instances"] > 0
+    assert entry["model"]["kind"] == kind and entry["validation_gap"] > 0
     assert manifest(tmp_path / "out")["b"]["sha256"] == entry["sha256"]
-    shards = collect(["itemplacement-easy"], "train", 2, cache=tmp_path / "runs" /
+    shards = collect(["itemplacement-easy"], "train", 1, cache=tmp_path / "runs" /
                      "branching-samples", rate=0.3, time_limit=5)  # fmt: skip
-    nodes = [s for shard in shards for s in shard.samples if len(s.columns) > 1]
+    nodes = [s for s in shards[0].samples if informative(s)][:24]
+    graph = encode(registry.get("itemplacement-easy").instance("train", 0))
     torch.manual_seed(0)
-    model = CandidateMLP()
+    model = build(kind)
     model.standardise_on(np.concatenate([s.features for s in nodes]))
-    batch = batch_nodes(nodes)
+    batch = batch_nodes([(graph, nodes)], kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     before = (float(imitation_loss(model, batch).detach()), top_k(model, batch))
-    for _ in range(60):
+    for _ in range(40):
         optimizer.zero_grad()
         imitation_loss(model, batch).backward()
         optimizer.step()
     after = (float(imitation_loss(model, batch).detach()), top_k(model, batch))
     assert after[0] < 0.9 * before[0] and after[1] > before[1]
+    wrong = dataclasses.replace(batch, features=batch.features[..., :3])
     with pytest.raises(UsageError, match="expects 11 candidate features, got 3"):
-        model(torch.zeros(2, 3))
+        model(wrong)
+
+
+def test_nodes_without_a_lesson_are_skipped():
+    from hybridsolve.neural.branching.fit import informative
+    from hybridsolve.neural.branching.samples import NodeSample
+
+    def node(scores):
+        k = len(scores)
+        features = np.zeros((k, len(FEATURES)), np.float32)
+        state = np.zeros((k, len(STATE)), np.float32)
+        return NodeSample(np.arange(k), features, np.array(scores, float), 0, state)
+
+    assert informative(node([0.0, 2.0, 1.0]))
+    assert not informative(node([3.0])) and not informative(node([0.0, 0.0, 0.0]))
