@@ -73,8 +73,11 @@ def compare(rows: Sequence[dict[str, Any]], baseline: str = "scip") -> list[dict
     solvers = sorted({(c, s) for c, s, _, _ in runs if s != baseline})
     out = []
     for collection, solver in solvers:
-        pairs = [(row, runs.get((collection, baseline, i, seed)))
-                 for (c, s, i, seed), row in runs.items() if (c, s) == (collection, solver)]
+        pairs = [
+            (row, runs.get((collection, baseline, i, seed)))
+            for (c, s, i, seed), row in runs.items()
+            if (c, s) == (collection, solver)
+        ]
         pairs = [(row, base) for row, base in pairs if base is not None]
         if not pairs:
             continue

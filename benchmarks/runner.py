@@ -82,10 +82,10 @@ def plan(
         if plus and (base not in available() or method not in ("hints", "gnn")):
             raise UsageError(
                 f"unknown guided solver {solver!r}; write SOLVER+hints[:WEIGHTS] with SOLVER "
-                f"one of {', '.join(available())}, or scip+gnn[:WEIGHTS]"
+                f"one of {', '.join(available())}, or scip+gnn[:WEIGHTS] / lns+gnn"
             )
-        if plus and method == "gnn" and base != "scip":
-            raise UsageError(f"{solver!r}: learned branching (+gnn) needs the scip solver")
+        if plus and method == "gnn" and base not in ("scip", "lns"):
+            raise UsageError(f"{solver!r}: learned branching (+gnn) needs the scip solver or lns")
         if not plus and ":" not in solver and solver not in known:
             raise UsageError(
                 f"unknown solver {solver!r}; choose from {', '.join(known)}, SOLVER+hints, "

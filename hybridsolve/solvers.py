@@ -71,10 +71,11 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         shipped hint model, :mod:`hybridsolve.neural.hints`), ``"forge:NAME_OR_PATH"``
         (other hint weights) or a weights name or file; the model predicts once the
         problem is read, inside the time limit, and a model it does not fit is solved
-        without hints after one warning. ``branching`` (SCIP only): ``"gnn"`` (the shipped
-        learned branching rule, :mod:`hybridsolve.neural.branching`) or
-        ``"gnn:NAME_OR_PATH"``, installed as a SCIP plugin beside any in ``plugins``; a
-        model it cannot apply to is branched by SCIP's own rule after one warning.
+        without hints after one warning. ``branching`` (``scip``, or ``lns`` for its
+        tree arm): ``"gnn"`` (the shipped learned branching rule,
+        :mod:`hybridsolve.neural.branching`) or ``"gnn:NAME_OR_PATH"``, installed as a
+        SCIP plugin beside any in ``plugins``; a model it cannot apply to is branched by
+        SCIP's own rule after one warning.
         ``time_limit`` counts from this call, the import of a solver loaded on first use
         included.
 
@@ -98,8 +99,8 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         kwargs["hints"] = hint_source(kwargs["hints"])
     branching = kwargs.pop("branching", None)
     if branching is not None:
-        if solver != "scip":
-            raise UsageError(f"learned branching needs the scip solver, not {solver!r}")
+        if solver not in ("scip", "lns"):
+            raise UsageError(f"learned branching needs the scip solver (or lns), not {solver!r}")
         from hybridsolve.neural.branching import plugin
 
         kwargs["plugins"] = (*kwargs.get("plugins", ()), plugin(branching))

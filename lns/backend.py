@@ -19,10 +19,13 @@ class LnsBackend:
     With ``hints`` (:class:`~hybridsolve.mip.Hints`) the run starts from the trust-region
     solution that :func:`hybridsolve.mip.solve` passes as the warm start, and the hint
     arms (``hint_disagree``, ``hint_confident``) join the bandit's portfolio;
-    ``Result.stats["hints"]["lns"]`` says what they did.
+    ``Result.stats["hints"]["lns"]`` says what they did. SCIP plugins (``plugins=``, a
+    learned branching rule through ``branching="gnn"``) are installed on the ``tree``
+    arm's model.
     """
 
     name = "lns"
+    accepts_plugins = True
 
     def __init__(self) -> None:
         self._problem: Problem | None = None
@@ -40,5 +43,5 @@ class LnsBackend:
         assert problem is not None and request is not None and settings is not None
         return search(
             problem, settings, monitor, seed=request.seed, warm_start=request.warm_start,
-            time_limit=request.time_left(), hints=request.hints,
+            time_limit=request.time_left(), hints=request.hints, plugins=request.plugins,
         )  # fmt: skip

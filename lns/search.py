@@ -24,7 +24,17 @@ from alns.accept import HillClimbing
 from alns.select import MABSelector
 from mabwiser.mab import LearningPolicy
 
-from hybridsolve.mip import Hints, Limit, Monitor, Outcome, Problem, Status, UsageError, certified
+from hybridsolve.mip import (
+    Hints,
+    Limit,
+    Monitor,
+    Outcome,
+    Problem,
+    ScipPlugin,
+    Status,
+    UsageError,
+    certified,
+)
 from hybridsolve.mip import solve as solve_mip
 
 from .neighbourhood import Context, Neighbourhood
@@ -171,13 +181,17 @@ class _Run:
         monitor: Monitor,
         seed: int,
         hints: Hints | None = None,
+        plugins: tuple[ScipPlugin, ...] = (),
     ) -> None:
         self.problem, self.settings, self.monitor = problem, settings, monitor
         self.seed = seed
         self._sub: SubSolver | None = None
         self.tree: ScipTree | None = None
         if settings.backend == "scip" and settings.tree:
-            self.tree = ScipTree(problem, seed, settings.native)
+            self.tree = ScipTree(problem, seed, settings.native, plugins)
+        elif plugins:
+            raise UsageError("SCIP plugins (learned branching) go to the LNS's tree arm, which "
+                             "needs options backend=scip and tree=true")  # fmt: skip
         self.proven: Attempt | None = None  # a tree search that finished
         self.ctx = Context(problem, hints=hints)
         self.hint_arms: list[str] = []  # the portfolio's hint arms, once it is built
@@ -303,6 +317,8 @@ class _Run:
         }
         if self.ctx.hints is not None:
             stats["hints"] = {"lns": self.hint_statistics()}
+        if self.tree is not None and self.tree.plugins:
+            stats["plugins"] = self.tree.plugins
         return stats
 
     def hint_statistics(self) -> dict[str, Any]:
@@ -361,7 +377,8 @@ def _relaxation(problem: Problem, time_limit: float) -> np.ndarray | None:
 
 def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
            warm_start: np.ndarray | None, time_limit: float | None,
-           hints: Hints | None = None) -> Outcome:  # fmt: skip
+           hints: Hints | None = None,
+           plugins: tuple[ScipPlugin, ...] = ()) -> Outcome:  # fmt: skip
     """Run the LNS; returns the backend :class:`~hybridsolve.mip.Outcome`.
 
     Parameters
@@ -382,10 +399,13 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         Predictions for the hint arms (:data:`hybridsolve.lns.operators.HINTED`), which
         join the portfolio only with them; ``Outcome.stats["hints"]["lns"]`` says what
         those arms did.
+    plugins : tuple of ScipPlugin
+        Installed on the ``tree`` arm's SCIP model (a learned branching rule); their
+        dicts are ``Outcome.stats["plugins"]``.
     """
     if time_limit is None and settings.iterations is None:
         raise UsageError("lns needs a time limit or an iteration count (options iterations=N)")
-    run = _Run(problem, settings, monitor, seed, hints)
+    run = _Run(problem, settings, monitor, seed, hints, plugins)
     budget = run.remaining()
     initial = budget * settings.initial_share if np.isfinite(budget) else 10.0
     first = run.attempt(None, warm_start, None, initial)

@@ -22,7 +22,7 @@ import pyscipopt
 from pyscipopt import SCIP_EVENTTYPE
 from pyscipopt.scip import Term
 
-from hybridsolve.mip import Problem, UsageError
+from hybridsolve.mip import Problem, ScipPlugin, UsageError
 from hybridsolve.mip.highs import build_highs
 from hybridsolve.mip.scip import build_scip
 
@@ -187,7 +187,21 @@ class ScipTree(_ScipModel):
     The model is never reset: each call hands SCIP the incumbent (so its pruning uses the
     best solution the search knows) and lets the search go on where it stopped. The LNS
     starts with it and may pull it again as one more bandit arm.
+
+    Parameters
+    ----------
+    problem, seed, options
+        As :class:`_ScipModel`.
+    plugins : tuple of ScipPlugin
+        Installed on the model once (a learned branching rule, for example); what each
+        returns is kept in :attr:`plugins` by its ``__name__``.
     """
+
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None,
+                 plugins: tuple[ScipPlugin, ...] = ()) -> None:  # fmt: skip
+        super().__init__(problem, seed, options)
+        self.plugins = {getattr(plugin, "__name__", type(plugin).__name__):
+                        plugin(self.model, self.vars, problem) for plugin in plugins}  # fmt: skip
 
     def solve(
         self, *, start: np.ndarray | None, cutoff: float | None, time_limit: float, stop: Stop,

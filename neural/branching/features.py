@@ -180,5 +180,3 @@ def static_features(problem: Problem, names: list[str]) -> dict[str, dict[str, f
             out["objective"][key] = float(objective[j])
             out["degree"][key] = float(degree[j])
     return out
-
-

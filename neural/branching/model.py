@@ -50,6 +50,7 @@ __all__ = [
     "top_k",
 ]
 
+
 @dataclass(frozen=True)
 class ScorerConfig:
     """Shapes of a scorer (the weights manifest's ``model`` field).

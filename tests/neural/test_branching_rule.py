@@ -94,6 +94,17 @@ def test_scip_branches_with_the_rule_and_proves_the_same_optimum(instance, weigh
     assert stats["branched"] + stats["fallbacks"] >= guided.nodes // 2
 
 
+def test_the_lns_tree_arm_branches_with_the_rule(instance, weights):
+    spec = f"gnn:{weights['mlp']}"
+    result = hybridsolve.solve(instance, "lns", time_limit=5, seed=0, branching=spec)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert mip.check(instance, result.x).feasible
+    assert result.stats["plugins"]["gnn_branching"]["branched"] > 0
+    with pytest.raises(UsageError, match="needs options backend=scip and tree=true"):
+        hybridsolve.solve(instance, "lns", time_limit=5, branching=spec,
+                          options={"backend": "highs"})  # fmt: skip
+
+
 def test_a_depth_limit_leaves_deep_nodes_to_scip(instance, weights):
     result = mip.solve(instance, "scip", plugins=[plugin(f"gnn:{weights['mlp']}", max_depth=0)])
     stats = result.stats["plugins"]["gnn_branching"]
