@@ -197,7 +197,9 @@ def solve(
     if any(not callable(plugin) for plugin in plugins):
         raise UsageError("plugins must be functions plugin(model, variables, problem)")
     if plugins and not getattr(backend, "accepts_plugins", False):
-        raise UsageError(f"SCIP plugins need the scip solver; {backend.name} cannot take them")
+        raise UsageError(
+            f"SCIP plugins need the scip solver (or lns); {backend.name} cannot take them"
+        )
     if not isinstance(problem, Problem):
         problem = read(problem)
     start_values = None if warm_start is None else start_vector(problem, warm_start)

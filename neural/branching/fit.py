@@ -37,7 +37,7 @@ from .command import CollectConfig
 from .model import ScorerConfig, batch_nodes, build, imitation_loss, top_k
 from .samples import NodeSample
 
-__all__ = ["FitConfig", "fit", "informative"]
+__all__ = ["FitConfig", "fit", "groups", "informative"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def informative(sample: NodeSample) -> bool:
 Group = tuple[Any, list[NodeSample]]
 
 
-def _groups(shards: Sequence[Any], kind: str) -> list[Group]:
+def groups(shards: Sequence[Any], kind: str) -> list[Group]:
     """The informative nodes of every shard that has some, with its static graph."""
     out: list[Group] = []
     for shard in shards:
@@ -181,8 +181,8 @@ def fit(config: FitConfig, *, resume: bool = False) -> dict[str, Any] | None:
         jobs=config.jobs, cluster=config.cluster, say=print if config.progress else None,
     )  # fmt: skip
     held_from = config.instances - config.validation
-    train_set = _groups([shard for shard in shards if shard.index < held_from], config.kind)
-    held = _groups([shard for shard in shards if shard.index >= held_from], config.kind)
+    train_set = groups([shard for shard in shards if shard.index < held_from], config.kind)
+    held = groups([shard for shard in shards if shard.index >= held_from], config.kind)
     if not train_set:
         raise UsageError("fit: no sampled node with two or more distinct candidates to learn from")
     threads = torch.get_num_threads()

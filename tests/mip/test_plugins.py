@@ -50,10 +50,13 @@ def test_a_plugin_installs_a_branching_rule_that_scip_uses(problem):
 
 
 def test_other_backends_refuse_plugins_in_one_line(problem):
-    for solver in ("highs", "lns"):
-        with pytest.raises(UsageError, match=f"need the scip solver; {solver} cannot") as info:
-            hybridsolve.solve(problem, solver, plugins=[lambda model, variables, given: None])
-        assert "\n" not in str(info.value)
+    with pytest.raises(UsageError, match=r"need the scip solver \(or lns\); highs cannot") as info:
+        hybridsolve.solve(problem, "highs", plugins=[lambda model, variables, given: None])
+    assert "\n" not in str(info.value)
+    with pytest.raises(UsageError, match="needs options backend=scip") as info:
+        hybridsolve.solve(problem, "lns", time_limit=5, options={"backend": "highs"},
+                          plugins=[lambda model, variables, given: None])  # fmt: skip
+    assert "\n" not in str(info.value)
     with pytest.raises(UsageError, match="plugins must be functions"):
         mip.solve(problem, "scip", plugins=["not a function"])
 

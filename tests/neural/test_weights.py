@@ -67,11 +67,13 @@ def registry(tmp_path):
 
 def test_the_shipped_registry_loads_and_lists_its_files():
     entries = manifest()
-    assert sorted(entries) == available() == ["cvrp", "forge", "forge-gap", "forge-hints", "kp",
-                                              "tsp"]  # fmt: skip
+    assert sorted(entries) == available() == [
+        "branching-gcnn", "branching-hybrid", "branching-mlp", "cvrp", "forge", "forge-gap",
+        "forge-hints", "kp", "tsp"]  # fmt: skip
     assert available("tsp") == ["tsp"] and available("op") == []
     assert available("mip") == ["forge"] and available("mip-gap") == ["forge-gap"]
     assert available("mip-hints") == ["forge-hints"]
+    assert available("mip-branching") == ["branching-gcnn", "branching-hybrid", "branching-mlp"]
     for entry in entries.values():
         data = (weights.DIRECTORY / entry["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
@@ -133,7 +135,8 @@ def test_unknown_name_lists_the_shipped_weights():
     with pytest.raises(WeightsError) as info:
         load("tsp-50")
     assert _one_line(info) == (
-        "unknown weights 'tsp-50'; available: cvrp, forge, forge-gap, forge-hints, kp, tsp"
+        "unknown weights 'tsp-50'; available: branching-gcnn, branching-hybrid, branching-mlp, "
+        "cvrp, forge, forge-gap, forge-hints, kp, tsp"
     )
     assert isinstance(info.value, InputError) and info.value.exit_code == 3
 
