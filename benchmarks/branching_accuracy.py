@@ -2,17 +2,16 @@
 
 ``python -m hybridsolve.benchmarks.branching_accuracy --weights A,B --distributions X,Y``
 
-Reads the strong-branching shards of the held-out instances (the last ``--validation`` of
-the first ``--instances`` of each distribution's train split, which no scorer trained with
-the same ``--instances``/``--validation`` has seen; collected first when missing, with the
-collection settings given) and prints, per distribution and scorer, the imitation loss and
-the top-1 / top-5 accuracy against the strong-branching choice. It is how the shipped mixed
-scorer is held against per-distribution scorers trained on the same nodes of their own
-distribution (issue 15, after Huang et al. 2024)::
+Collects (or reads from the cache) strong-branching shards of the first ``--n`` instances
+of a split no scorer trains on (``valid`` by default; training reads ``train``) and prints,
+per distribution and scorer, the imitation loss and the top-1 / top-5 accuracy against the
+strong-branching choice. It is how the shipped mixed scorer is held against
+per-distribution scorers trained on the same nodes of their own distribution (issue 15,
+after Huang et al. 2024)::
 
     python -m hybridsolve.benchmarks.branching_accuracy \\
         --weights branching-hybrid,runs/per-dist/setcover.pt,runs/per-dist/indset.pt \\
-        --distributions setcover-easy,indset-easy --instances 50 --validation 4
+        --distributions setcover-easy,indset-easy --n 10
 """
 
 from __future__ import annotations
@@ -32,8 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--weights", required=True, help="comma-separated names or .pt files")
     parser.add_argument("--distributions", required=True, help="comma-separated names")
-    parser.add_argument("--instances", type=int, default=50)
-    parser.add_argument("--validation", type=int, default=4)
+    parser.add_argument("--split", default="valid", help="the split (default valid)")
+    parser.add_argument("--n", type=int, default=10, help="instances per distribution")
     parser.add_argument("--rate", type=float, default=0.5)
     parser.add_argument("--samples", type=int, default=80)
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -52,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         models = {name: load_model(name, build, device="cpu", problem="mip-branching")
                   for name in args.weights.split(",")}  # fmt: skip
         for distribution in args.distributions.split(","):
-            shards = collect([distribution], "train", args.instances, cache=args.cache,
-                             rate=args.rate, time_limit=args.time_limit, limit=args.samples,
-                             jobs=args.jobs)  # fmt: skip
-            held = [s for s in shards if s.index >= args.instances - args.validation]
+            held = collect(
+                [distribution], args.split, args.n, cache=args.cache, rate=args.rate,
+                time_limit=args.time_limit, limit=args.samples, jobs=args.jobs,
+            )  # fmt: skip
             for name, (model, entry) in models.items():
                 kind = entry["model"]["kind"]
                 found = evaluate(model, groups(held, kind), kind, "cpu")

@@ -186,46 +186,37 @@ class CandidateMLP(_Scorer):
         return self.candidates(batch.features)
 
 
-class HybridScorer(_Scorer):
-    """The root graph network modulating a per-candidate MLP (kind ``"hybrid"``).
+class _GraphScorer(_Scorer):
+    """A graph encoder whose variable embeddings FiLM-modulate the per-candidate MLP.
 
-    ``film(h_j) = (gamma_j, beta_j)`` from the encoder's embedding ``h_j`` of variable ``j``
-    in the static graph; at a node, candidate ``j``'s first hidden layer ``W1 z`` becomes
-    ``(1 + gamma_j) W1 z + beta_j``.
-
-    Parameters
-    ----------
-    config : ScorerConfig, optional
-        Shapes; keyword arguments override single fields.
+    ``film(h_j) = (gamma_j, beta_j)`` from the encoder's embedding ``h_j`` of variable
+    ``j``; candidate ``j``'s first hidden layer ``W1 z`` becomes ``(1 + gamma_j) W1 z +
+    beta_j``. ``film`` starts at zero, so training starts from the plain MLP.
     """
 
-    def __init__(self, config: ScorerConfig | None = None, **fields: Any) -> None:
-        super().__init__(config, "hybrid", fields)
+    def __init__(self, config: ScorerConfig | None, kind: str, fields: dict[str, Any],
+                 var_features: int) -> None:  # fmt: skip
+        super().__init__(config, kind, fields)
         cfg = self.settings
-        self.encoder = ForgeEncoder(ForgeConfig(width=cfg.width, layers=cfg.layers,
-                                                dropout=cfg.dropout))  # fmt: skip
+        shapes = ForgeConfig(var_features=var_features, width=cfg.width, layers=cfg.layers,
+                             dropout=cfg.dropout)  # fmt: skip
+        self.encoder = ForgeEncoder(shapes)
         self.film = nn.Linear(cfg.width, 2 * cfg.hidden)
-        nn.init.zeros_(self.film.weight)  # starts as the plain MLP
+        nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
         self.candidates = _Candidates(cfg.features, cfg.hidden)
 
-    def modulation(self, graph: Any) -> torch.Tensor:
-        """``(n, 2 hidden)``: every variable's ``(gamma, beta)`` (once per instance)."""
-        _, var = self.encoder.embed(graph, exact=True)
-        return self.film(var)
-
     def forward(self, batch: NodeBatch) -> torch.Tensor:
-        """Scores ``(B, K)`` of a batch of nodes."""
-        film = self.modulation(batch.graph)[batch.columns]
-        return self.candidates(batch.features, film)
+        """Scores ``(B, K)`` of a batch of nodes (:attr:`NodeBatch.graph` holds the graphs)."""
+        _, var = self.encoder.embed(batch.graph, exact=True)
+        return self.candidates(batch.features, self.film(var)[batch.columns])
 
 
-class GCNNScorer(_Scorer):
-    """A graph network on each node's bipartite graph (kind ``"gcnn"``).
+class HybridScorer(_GraphScorer):
+    """The root graph network modulating a per-candidate MLP (kind ``"hybrid"``).
 
-    The variable inputs are :data:`~..graph.VAR_FEATURES` followed by
-    :data:`~.features.NODE_FEATURES`; a candidate's score is an MLP of its final embedding and its
-    standardised candidate features.
+    The encoder reads the instance's static graph (:data:`~..graph.VAR_FEATURES`), so at
+    deployment it runs once per instance and each node costs what the MLP costs.
 
     Parameters
     ----------
@@ -234,19 +225,23 @@ class GCNNScorer(_Scorer):
     """
 
     def __init__(self, config: ScorerConfig | None = None, **fields: Any) -> None:
-        super().__init__(config, "gcnn", fields)
-        cfg = self.settings
-        self.encoder = ForgeEncoder(ForgeConfig(
-            var_features=len(VAR_FEATURES) + len(NODE_FEATURES), width=cfg.width,
-            layers=cfg.layers, dropout=cfg.dropout,
-        ))  # fmt: skip
-        self.film = nn.Linear(cfg.width, 2 * cfg.hidden)
-        self.candidates = _Candidates(cfg.features, cfg.hidden)
+        super().__init__(config, "hybrid", fields, len(VAR_FEATURES))
 
-    def forward(self, batch: NodeBatch) -> torch.Tensor:
-        """Scores ``(B, K)`` of a batch of nodes."""
-        _, var = self.encoder.embed(batch.graph, exact=True)
-        return self.candidates(batch.features, self.film(var)[batch.columns])
+
+class GCNNScorer(_GraphScorer):
+    """A graph network on each node's bipartite graph (kind ``"gcnn"``).
+
+    The variable inputs are :data:`~..graph.VAR_FEATURES` followed by the node's
+    :data:`~.features.NODE_FEATURES`, so the encoder runs at every node.
+
+    Parameters
+    ----------
+    config : ScorerConfig, optional
+        Shapes; keyword arguments override single fields.
+    """
+
+    def __init__(self, config: ScorerConfig | None = None, **fields: Any) -> None:
+        super().__init__(config, "gcnn", fields, len(VAR_FEATURES) + len(NODE_FEATURES))
 
 
 _BUILDERS = {"mlp": CandidateMLP, "hybrid": HybridScorer, "gcnn": GCNNScorer}

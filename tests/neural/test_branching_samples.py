@@ -147,10 +147,13 @@ def test_a_scorer_learns_to_imitate_and_fit_registers_it(tmp_path, capsys, kind)
             "--instances", "2", "--validation", "1", "--time-limit", "5", "--rate", "0.3",
             "--jobs", "1", "--epochs", "2", "--kind", kind, "--output", "out/b.pt",
             "--name", "b", "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
+    if kind == "hybrid":  # its encoder starts from the shipped FORGE weights
+        args += ["--init", "forge"]
     assert main(args) == 0
     entry = json.loads(capsys.readouterr().out)
     assert entry["problem"] == "mip-branching" and entry["instances"] > 0
     assert entry["model"]["kind"] == kind and entry["validation_gap"] > 0
+    assert entry["model"]["width"] == (128 if kind == "hybrid" else 64)
     assert manifest(tmp_path / "out")["b"]["sha256"] == entry["sha256"]
     shards = collect(["itemplacement-easy"], "train", 1, cache=tmp_path / "runs" /
                      "branching-samples", rate=0.3, time_limit=5)  # fmt: skip
@@ -185,3 +188,14 @@ def test_nodes_without_a_lesson_are_skipped():
 
     assert informative(node([0.0, 2.0, 1.0]))
     assert not informative(node([3.0])) and not informative(node([0.0, 0.0, 0.0]))
+
+
+def test_fit_refuses_bad_settings_in_one_line(capsys):
+    from hybridsolve.cli import main
+
+    for args, message in ((["--kind", "mlp", "--init", "forge"], "--init applies to the hybrid"),
+                          (["--kind", "tree"], "kind must be one of mlp, hybrid, gcnn"),
+                          (["--max-nodes", "0"], "max_nodes and lr must be positive")):  # fmt: skip
+        assert main(["train", "branching", "fit", *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
