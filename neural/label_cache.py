@@ -10,17 +10,24 @@ installed and the cache folder on a shared file system.
 
 A labelling function takes one argument (its task, picklable), computes the label, writes
 it to the task's cache file atomically (:func:`write_atomically`) and returns it.
+
+:func:`collect_instances` and :func:`instance` take, beside registered distribution names,
+folders of MPS/LP files (a user's own distribution): instance ``i`` of a folder is its
+``i``-th model file in path order, whatever the split.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["collect_cached", "collect_instances", "write_atomically"]
+from hybridsolve.mip import Problem
+
+__all__ = ["collect_cached", "collect_instances", "instance", "model_files", "write_atomically"]
 
 T = TypeVar("T")
 
@@ -100,6 +107,53 @@ def collect_cached(
     return found  # type: ignore[return-value]
 
 
+def model_files(distribution: str) -> list[str] | None:
+    """The model files of a folder, in path order; ``None`` when ``distribution`` is no folder.
+
+    Raises
+    ------
+    UsageError
+        A folder without model files.
+    """
+    if not Path(distribution).is_dir():
+        return None
+    from .forge.data import file_sources
+
+    return [str(source.file) for source in file_sources(distribution)]
+
+
+def instance(distribution: str, split: str, index: int) -> Problem:
+    """Instance ``index`` of a registered distribution's ``split``, or a folder's file.
+
+    Raises
+    ------
+    UsageError
+        An unknown distribution or split, or a folder with fewer files.
+    InputError
+        An unreadable model file.
+    """
+    files = model_files(distribution)
+    if files is None:
+        from hybridsolve.datasets import registry
+
+        return registry.get(distribution).instance(split, index)
+    if index >= len(files):
+        from hybridsolve.mip import UsageError
+
+        raise UsageError(f"{distribution}: holds {len(files)} model files, no file {index}")
+    from hybridsolve.mip import read
+
+    return read(files[index])
+
+
+def _cache_key(distribution: str) -> str:
+    """A file-name part for a distribution: its name, or a folder's name and path hash."""
+    if model_files(distribution) is None:
+        return distribution
+    folder = Path(distribution).resolve()
+    return f"{folder.name}-{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}"
+
+
 def collect_instances(
     distributions: Iterable[str],
     split: str,
@@ -116,7 +170,9 @@ def collect_instances(
     The task of instance ``index`` of ``distribution`` is ``(distribution, split, index,
     *settings, path)``; its cache file is ``<distribution>-<split>-<index><name>`` in
     ``cache``, where ``name`` records the settings (so other settings label anew) and ends
-    with the suffix. ``how`` is passed on (``jobs``, ``cluster``, ``say``).
+    with the suffix. A folder gives its first ``count`` files (fewer when it has fewer), and
+    its cache files are named after the folder and a hash of its path. ``how`` is passed on
+    (``jobs``, ``cluster``, ``say``).
 
     Returns
     -------
@@ -124,7 +180,11 @@ def collect_instances(
         In the order of ``distributions``, then index.
     """
     folder = Path(cache)
-    keys = [(distribution, index) for distribution in distributions for index in range(count)]
-    paths = [folder / f"{key}-{split}-{index:04d}{name}" for key, index in keys]
+    keys = []
+    for distribution in distributions:
+        files = model_files(distribution)
+        size = count if files is None else min(count, len(files))
+        keys += [(distribution, index) for index in range(size)]
+    paths = [folder / f"{_cache_key(key)}-{split}-{index:04d}{name}" for key, index in keys]
     tasks = [(key, split, index, *settings, str(path)) for (key, index), path in zip(keys, paths)]
     return collect_cached(tasks, paths, label, read, **how)

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridsolve.datasets import registry
 from hybridsolve.mip import Problem, solve
 
-from ..label_cache import collect_instances, write_atomically
+from ..label_cache import collect_instances, instance, write_atomically
 from .features import FEATURES, STATE
 from .samples import NodeSample, Recorder
 
@@ -141,7 +140,7 @@ def _read(path: Path) -> Shard | None:
 
 def _collect_one(task: tuple[str, str, int, float, int, float, int | None, str]) -> Shard:
     distribution, split, index, rate, seed, time_limit, limit, path = task
-    problem = registry.get(distribution).instance(split, index)
+    problem = instance(distribution, split, index)
     samples, nodes = record(problem, rate=rate, seed=seed, time_limit=time_limit, limit=limit)
     shard = Shard(distribution, split, index, samples, nodes)
     write_atomically(path, lambda tmp: _write(tmp, shard))

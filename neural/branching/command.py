@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from hybridsolve.datasets import registry
 from hybridsolve.mip.errors import HybridsolveError, UsageError
 
+from ..label_cache import model_files
 from ..training import TrainingConfig, config_parser
 
 __all__ = ["CollectConfig", "main", "run_collect"]
@@ -27,7 +28,8 @@ class CollectConfig(TrainingConfig):
     Attributes
     ----------
     distributions : str
-        Comma-separated registered distributions (their train splits).
+        Comma-separated registered distributions (their train splits) or folders of MPS/LP
+        files (a user's own distribution: every file, in path order, up to ``instances``).
     instances : int
         Instances of each distribution.
     samples : int or None
@@ -74,13 +76,20 @@ class CollectConfig(TrainingConfig):
             raise UsageError("collect: samples must be positive or none")
 
     def names(self) -> list[str]:
-        """The distributions, each checked against the registry."""
+        """The distributions: registered names (checked) and folders (as absolute paths)."""
         names = [name.strip() for name in self.distributions.split(",") if name.strip()]
         if not names:
             raise UsageError("collect: no distributions")
+        out = []
         for name in names:
-            registry.get(name)
-        return names
+            folder = self.path(name)
+            if folder.is_dir():
+                model_files(str(folder))  # a folder without model files fails here
+                out.append(str(folder))
+            else:
+                registry.get(name)
+                out.append(name)
+        return out
 
 
 def run_collect(config: CollectConfig) -> dict[str, dict[str, int]]:

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from hybridsolve.datasets import registry
 from hybridsolve.mip.errors import UsageError
 
 from ..graph import encode
+from ..label_cache import instance
 from ..runtime import device as resolve_device
 from ..runtime import seed_everything
 from ..training import StepLoop, publish
@@ -136,7 +136,7 @@ def groups(shards: Sequence[Any], kind: str) -> list[Group]:
         if nodes:
             graph = None
             if kind != "mlp":
-                graph = encode(registry.get(shard.distribution).instance(shard.split, shard.index))
+                graph = encode(instance(shard.distribution, shard.split, shard.index))
             out.append((graph, nodes))
     return out
 

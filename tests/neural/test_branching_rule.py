@@ -203,3 +203,36 @@ def test_the_comparison_table_counts_ratios_wins_and_the_rule_share():
     assert (found["wins"], found["losses"], found["solved"]) == (1, 1, 1)
     assert found["rule_share"] == pytest.approx(1.5 / 10)
     assert "| c | scip+gnn | 2 |" in table([found])
+
+
+def test_a_user_trains_on_a_folder_of_their_own_models_and_benches_it(tmp_path):
+    """README's flow: collect -> fit -> solve --branching gnn:MINE -> bench scip,scip+gnn:MINE."""
+    from hybridsolve.benchmarks.store import Store
+
+    models = tmp_path / "mine"
+    models.mkdir()
+    for index in range(3):
+        mip.write(registry.get("itemplacement-easy").instance("train", index),
+                  models / f"m{index}.mps")  # fmt: skip
+    cli = [sys.executable, "-m", "hybridsolve"]
+    common = ["--distributions", "mine", "--instances", "5", "--time-limit", "5", "--rate",
+              "0.3", "--jobs", "1", "--workdir", str(tmp_path), "--no-progress"]  # fmt: skip
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([*cli, *args], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    counts = run("train", "branching", "collect", *common).stdout
+    assert '"instances": 3' in counts  # the folder's three files, not five
+    run("train", "branching", "fit", *common, "--kind", "mlp", "--validation", "1",
+        "--epochs", "2", "--output", "out/mine.pt", "--name", "mine")  # fmt: skip
+    solved = run("solve", "mine/m0.mps", "--branching", "gnn:out/mine.pt").stdout
+    assert "branching   mlp (out/mine.pt)" in solved
+    run("bench", "--instances", "mine", "--db", "b.sqlite", "--solvers",
+        "scip,scip+gnn:out/mine.pt", "--time-limit", "20")  # fmt: skip
+    with Store(tmp_path / "b.sqlite") as store:
+        rows = store.rows()
+    assert len(rows) == 6 and all(row["status"] == "optimal" and row["certified"] for row in rows)
+    learned = [row for row in rows if row["solver"] == "scip+gnn:out/mine.pt"]
+    assert all(row["stats"]["plugins"]["gnn_branching"]["used"] for row in learned)
