@@ -36,6 +36,7 @@ the last column says where a ratio is above 1.1.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -121,6 +122,11 @@ def compare(rows: Sequence[dict[str, Any]], baseline: str = "scip") -> list[dict
     return out
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage, ``-`` when unknown (no learned rule ran)."""
+    return "-" if math.isnan(share) else f"{100 * share:.1f}%"
+
+
 def table(found: Sequence[dict[str, Any]]) -> str:
     """The comparison as a Markdown table."""
     lines = [
@@ -135,7 +141,7 @@ def table(found: Sequence[dict[str, Any]]) -> str:
             f"({r['baseline_time']:.2f}) | {r['time_ratio']:.3f} | {r['nodes']:.0f} "
             f"({r['baseline_nodes']:.0f}, {r['both_solved']} runs) | {r['node_ratio']:.3f} "
             f"| {r['wins']}/{r['losses']} | {r['solved']} ({r['baseline_solved']}) "
-            f"| {100 * r['rule_share']:.1f}% | {'yes' if r['time_ratio'] > 1.1 else ''} |"
+            f"| {_percent(r['rule_share'])} | {'yes' if r['time_ratio'] > 1.1 else ''} |"
         )
     return "\n".join(lines)
 
