@@ -105,6 +105,16 @@ def test_the_lns_tree_arm_branches_with_the_rule(instance, weights):
                           options={"backend": "highs"})  # fmt: skip
 
 
+def test_the_shipped_scorer_branches_from_a_fresh_install(instance):
+    plain = hybridsolve.solve(instance, "scip", threads=1)
+    guided = hybridsolve.solve(instance, "scip", threads=1, branching="gnn")
+    stats = guided.stats["plugins"]["gnn_branching"]
+    assert stats["weights"] == "branching-hybrid" and stats["kind"] == "hybrid"
+    assert stats["branched"] > 0 and stats["error"] is None
+    assert guided.status is Status.OPTIMAL and mip.check(instance, guided.x).feasible
+    assert guided.objective == pytest.approx(plain.objective, abs=1e-6)
+
+
 def test_a_depth_limit_leaves_deep_nodes_to_scip(instance, weights):
     result = mip.solve(instance, "scip", plugins=[plugin(f"gnn:{weights['mlp']}", max_depth=0)])
     stats = result.stats["plugins"]["gnn_branching"]
