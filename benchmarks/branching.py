@@ -162,29 +162,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cluster", help="Dask scheduler address instead of local processes")
     args = parser.parse_args(argv)
-    from hybridsolve.datasets import load
     from hybridsolve.mip.errors import HybridsolveError
 
-    from .runner import plan, progress_line, sweep
-    from .store import KEY, Store
+    from .runner import sweep_distributions
 
     solvers = [name.strip() for name in args.solvers.split(",") if name.strip()]
     try:
         seeds = [int(seed) for seed in args.seeds.split(",")]
         if solvers[:1] != ["scip"]:
             parser.error("--solvers must start with scip (the baseline)")
-        planned = set()
-        with Store(args.db) as store:
-            for distribution in args.distributions.split(","):
-                collection = load(distribution, n=args.n)
-                print(f"{distribution}: {args.n} instances x {len(solvers)} solvers x "
-                      f"{len(seeds)} seeds, {args.time_limit:g} s each", flush=True)  # fmt: skip
-                sweep(collection, solvers, seeds, args.time_limit, store, jobs=args.jobs,
-                      cluster=args.cluster, progress=lambda stats, elapsed: print(
-                          "  " + progress_line(stats, elapsed, args.jobs), file=sys.stderr,
-                          flush=True))  # fmt: skip
-                planned |= {t.key for t in plan(collection, solvers, seeds, args.time_limit)}
-            rows = [row for row in store.rows() if tuple(row[k] for k in KEY) in planned]
+        rows = sweep_distributions(args.db, args.distributions.split(","), args.n, solvers,
+                                   seeds, args.time_limit, jobs=args.jobs,
+                                   cluster=args.cluster)  # fmt: skip
     except ValueError:
         parser.error(f"--seeds must be integers, got {args.seeds!r}")
     except HybridsolveError as exc:

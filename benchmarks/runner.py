@@ -34,7 +34,7 @@ from hybridsolve.datasets import Collection
 from hybridsolve.mip import UsageError
 
 from .store import Store
-from .worker import MARKER, Task, record_of
+from .worker import MARKER, Task, guided_options, record_of
 
 __all__ = ["SweepStats", "dask_client", "default_grace", "execute", "plan", "sweep"]
 
@@ -78,14 +78,13 @@ def plan(
     known = [*available(), *PEERS]
     for solver in solvers:
         base, plus, guidance = solver.partition("+")
-        method = guidance.partition(":")[0]
-        if plus and (base not in available() or method not in ("hints", "gnn")):
+        if plus and base not in available():
             raise UsageError(
                 f"unknown guided solver {solver!r}; write SOLVER+hints[:WEIGHTS] with SOLVER "
                 f"one of {', '.join(available())}, or scip+gnn[:WEIGHTS] / lns+gnn"
             )
-        if plus and method == "gnn" and base not in ("scip", "lns"):
-            raise UsageError(f"{solver!r}: learned branching (+gnn) needs the scip solver or lns")
+        if plus:
+            guided_options(base, guidance)  # unknown guidance, or +gnn on another solver
         if not plus and ":" not in solver and solver not in known:
             raise UsageError(
                 f"unknown solver {solver!r}; choose from {', '.join(known)}, SOLVER+hints, "
@@ -298,6 +297,47 @@ def sweep(
     else:
         _on_pool(jobs, todo, grace, stats, finished, report, start)
     return stats
+
+
+def sweep_distributions(
+    db: str,
+    distributions: Sequence[str],
+    n: int,
+    solvers: Sequence[str],
+    seeds: Sequence[int],
+    time_limit: float,
+    *,
+    jobs: int = 1,
+    cluster: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`sweep` the first ``n`` test instances of each distribution into one store.
+
+    Prints a line per distribution and the progress on stderr; runs already in the store
+    are kept (rerun after an interruption).
+
+    Returns
+    -------
+    list of dict
+        The stored rows of exactly the planned runs.
+    """
+    from hybridsolve.datasets import load
+
+    from .store import KEY
+
+    planned = set()
+    with Store(db) as store:
+        for distribution in distributions:
+            print(f"{distribution}: {n} instances x {len(solvers)} solvers x "
+                  f"{len(seeds)} seeds, {time_limit:g} s each", flush=True)  # fmt: skip
+            collection = load(distribution, n=n)
+            sweep(
+                collection, solvers, seeds, time_limit, store, jobs=jobs, cluster=cluster,
+                progress=lambda stats, elapsed: print(
+                    "  " + progress_line(stats, elapsed, jobs), file=sys.stderr, flush=True
+                ),
+            )  # fmt: skip
+            planned |= {task.key for task in plan(collection, solvers, seeds, time_limit)}
+        return [row for row in store.rows() if tuple(row[k] for k in KEY) in planned]
 
 
 def _on_pool(jobs, todo, grace, stats, finished, report, start) -> None:

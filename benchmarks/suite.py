@@ -229,33 +229,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(suite: Suite, args: argparse.Namespace) -> int:
     """Run the suite's sweeps, write the report and print the headline tables."""
-    from hybridsolve.datasets import load
-
     from .metrics import run_metrics, summary
     from .report import write_report
-    from .runner import plan, progress_line, sweep
-    from .store import KEY, Store
+    from .runner import sweep_distributions
 
-    n = args.n or suite.n
     distributions = suite.distributions
     if args.distributions:
         distributions = tuple(args.distributions.split(","))
-    planned = set()
-    with Store(args.db) as store:
-        for distribution in distributions:
-            print(f"{distribution}: {n} instances x {len(suite.solvers)} solvers x "
-                  f"{len(suite.seeds)} seeds, {suite.time_limit:g} s each", flush=True)  # fmt: skip
-            collection = load(distribution, n=n)
-            sweep(
-                collection, suite.solvers, suite.seeds, suite.time_limit, store,
-                jobs=args.jobs, cluster=args.cluster,
-                progress=lambda stats, elapsed: print(
-                    "  " + progress_line(stats, elapsed, args.jobs), file=sys.stderr, flush=True
-                ),
-            )  # fmt: skip
-            planned |= {task.key for task in plan(collection, suite.solvers, suite.seeds,
-                                                  suite.time_limit)}  # fmt: skip
-        rows = [row for row in store.rows() if tuple(row[k] for k in KEY) in planned]
+    rows = sweep_distributions(args.db, distributions, args.n or suite.n, suite.solvers,
+                               suite.seeds, suite.time_limit, jobs=args.jobs,
+                               cluster=args.cluster)  # fmt: skip
     write_report(rows, args.out, baseline=suite.baseline)
     metrics = run_metrics(rows)
     for baseline in (suite.baseline, *suite.also):

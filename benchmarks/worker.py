@@ -129,21 +129,43 @@ def _solver(name: str):
     return registered
 
 
-def _guided(base: str, guidance: str):
-    """``SOLVER+hints[:WEIGHTS]`` (learned hints) or ``scip+gnn[:WEIGHTS]`` (learned branching)."""
+def guided_options(base: str, guidance: str) -> dict[str, str]:
+    """The :func:`hybridsolve.solve` keyword of a guided solver name ``BASE+GUIDANCE``.
+
+    ``hints[:WEIGHTS]`` gives ``{"hints": "forge[:WEIGHTS]"}``, ``gnn[:WEIGHTS]`` (SCIP and
+    the LNS only) ``{"branching": "gnn[:WEIGHTS]"}``.
+
+    Raises
+    ------
+    UsageError
+        Other guidance, or learned branching for a solver that cannot take it.
+    """
     from hybridsolve.mip import UsageError
-    from hybridsolve.solvers import solve
+    from hybridsolve.solvers import BRANCHING_SOLVERS
 
     method, colon, weights = guidance.partition(":")
-    if method not in ("hints", "gnn"):
+    if method == "hints":
+        return {"hints": f"forge{colon}{weights}"}
+    if method != "gnn":
         raise UsageError(
-            f"unknown guidance {guidance!r} in a solver name; use SOLVER+hints or scip+gnn"
+            f"unknown guided solver {base + '+' + guidance!r}; write SOLVER+hints[:WEIGHTS], or "
+            f"SOLVER+gnn[:WEIGHTS] with SOLVER one of {', '.join(BRANCHING_SOLVERS)}"
         )
-    spec = f"{'forge' if method == 'hints' else 'gnn'}{':' if colon else ''}{weights}"
-    key = "hints" if method == "hints" else "branching"
+    if base not in BRANCHING_SOLVERS:
+        raise UsageError(
+            f"{base + '+' + guidance!r}: learned branching (+gnn) needs the scip solver or lns"
+        )
+    return {"branching": f"gnn{colon}{weights}"}
+
+
+def _guided(base: str, guidance: str):
+    """``SOLVER+hints[:WEIGHTS]`` (learned hints) or ``scip+gnn[:WEIGHTS]`` (learned branching)."""
+    from hybridsolve.solvers import solve
+
+    options = guided_options(base, guidance)
 
     def guided(problem, *, time_limit: float, seed: int, path: str | None):
-        return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, **{key: spec})
+        return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, **options)
 
     return guided
 

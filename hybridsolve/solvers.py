@@ -15,7 +15,10 @@ from typing import Any
 from hybridsolve.mip import BACKENDS, Backend, Problem, Result, UsageError
 from hybridsolve.mip import solve as _solve_with
 
-__all__ = ["available", "register", "solve"]
+__all__ = ["BRANCHING_SOLVERS", "available", "register", "solve"]
+
+#: The solvers a learned branching rule can drive (SCIP, and the LNS's SCIP tree arm).
+BRANCHING_SOLVERS = ("scip", "lns")
 
 
 def _lns() -> Backend:
@@ -99,7 +102,7 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         kwargs["hints"] = hint_source(kwargs["hints"])
     branching = kwargs.pop("branching", None)
     if branching is not None:
-        if solver not in ("scip", "lns"):
+        if solver not in BRANCHING_SOLVERS:
             raise UsageError(f"learned branching needs the scip solver (or lns), not {solver!r}")
         from hybridsolve.neural.branching import plugin
 

@@ -24,7 +24,7 @@ from pyscipopt.scip import Term
 
 from hybridsolve.mip import Problem, ScipPlugin, UsageError
 from hybridsolve.mip.highs import build_highs
-from hybridsolve.mip.scip import build_scip
+from hybridsolve.mip.scip import build_scip, install_plugins
 
 from .neighbourhood import Neighbourhood
 
@@ -200,8 +200,7 @@ class ScipTree(_ScipModel):
     def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None,
                  plugins: tuple[ScipPlugin, ...] = ()) -> None:  # fmt: skip
         super().__init__(problem, seed, options)
-        self.plugins = {getattr(plugin, "__name__", type(plugin).__name__):
-                        plugin(self.model, self.vars, problem) for plugin in plugins}  # fmt: skip
+        self.plugins = install_plugins(self.model, self.vars, problem, plugins)
 
     def solve(
         self, *, start: np.ndarray | None, cutoff: float | None, time_limit: float, stop: Stop,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pyscipopt
 from pyscipopt import SCIP_EVENTTYPE
 
-from .backend import Monitor, Outcome, Request
+from .backend import Monitor, Outcome, Request, ScipPlugin
 from .errors import UsageError
 from .hints import Hints
 from .problem import Problem
 from .result import Limit, Status
 
-__all__ = ["ScipBackend", "build_scip"]
+__all__ = ["ScipBackend", "build_scip", "install_plugins"]
 
 _STATUS = {
     "optimal": (Status.OPTIMAL, None),
@@ -82,6 +85,14 @@ def build_scip(problem: Problem) -> tuple[pyscipopt.Model, list[pyscipopt.Variab
     if problem.offset:
         model.addObjoffset(problem.offset)
     return model, variables
+
+
+def install_plugins(
+    model: pyscipopt.Model, variables: list, problem: Problem, plugins: Sequence[ScipPlugin]
+) -> dict[str, Any]:
+    """Call every plugin on a built model; what each returns, by its ``__name__``."""
+    return {getattr(plugin, "__name__", type(plugin).__name__): plugin(model, variables, problem)
+            for plugin in plugins}  # fmt: skip
 
 
 def _apply_hints(model: pyscipopt.Model, variables: list[pyscipopt.Variable], hints: Hints) -> dict:
@@ -169,11 +180,7 @@ class ScipBackend:
         if request.hints is not None:
             self._stats = {"hints": _apply_hints(model, variables, request.hints)}
         if request.plugins:
-            found = {}
-            for plugin in request.plugins:
-                name = getattr(plugin, "__name__", type(plugin).__name__)
-                found[name] = plugin(model, variables, problem)
-            self._stats["plugins"] = found
+            self._stats["plugins"] = install_plugins(model, variables, problem, request.plugins)
         left = request.time_left()
         if left is not None and "limits/time" not in request.options:
             model.setParam("limits/time", left)  # what is left once the model is built

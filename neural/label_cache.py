@@ -146,12 +146,10 @@ def instance(distribution: str, split: str, index: int) -> Problem:
     return read(files[index])
 
 
-def _cache_key(distribution: str) -> str:
-    """A file-name part for a distribution: its name, or a folder's name and path hash."""
-    if model_files(distribution) is None:
-        return distribution
-    folder = Path(distribution).resolve()
-    return f"{folder.name}-{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}"
+def _folder_key(folder: str) -> str:
+    """A file-name part for a folder distribution: its name and a hash of its path."""
+    resolved = Path(folder).resolve()
+    return f"{resolved.name}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
 
 
 def collect_instances(
@@ -180,11 +178,11 @@ def collect_instances(
         In the order of ``distributions``, then index.
     """
     folder = Path(cache)
-    keys = []
+    tasks, paths = [], []
     for distribution in distributions:
-        files = model_files(distribution)
-        size = count if files is None else min(count, len(files))
-        keys += [(distribution, index) for index in range(size)]
-    paths = [folder / f"{_cache_key(key)}-{split}-{index:04d}{name}" for key, index in keys]
-    tasks = [(key, split, index, *settings, str(path)) for (key, index), path in zip(keys, paths)]
+        files = model_files(distribution)  # one walk of a folder, not one per instance
+        key = distribution if files is None else _folder_key(distribution)
+        for index in range(count if files is None else min(count, len(files))):
+            paths.append(folder / f"{key}-{split}-{index:04d}{name}")
+            tasks.append((distribution, split, index, *settings, str(paths[-1])))
     return collect_cached(tasks, paths, label, read, **how)

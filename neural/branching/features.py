@@ -21,6 +21,7 @@ __all__ = [
     "FEATURES",
     "KINDS",
     "NODE_FEATURES",
+    "NodeReader",
     "STATE",
     "candidate_features",
     "node_features",
@@ -102,6 +103,7 @@ def candidate_features(
     model: pyscipopt.Model,
     candidates: list,
     values: list,
+    columns: np.ndarray,
     static: dict[str, np.ndarray],
     root_bound: float,
     max_depth: int,
@@ -114,8 +116,10 @@ def candidate_features(
         During the solve.
     candidates, values : list
         The LP candidates and their LP values (``getLPBranchCands``).
+    columns : numpy.ndarray
+        The candidates' file-order variable indices.
     static : dict
-        ``objective`` and ``degree`` per variable, by SCIP variable name
+        ``objective`` and ``degree`` of every variable in file order
         (:func:`static_features`).
     root_bound : float
         The root node's LP bound.
@@ -131,12 +135,11 @@ def candidate_features(
     out = np.zeros((k, len(FEATURES)), dtype=np.float32)
     if k == 0:
         return out
-    names = [var.name for var in candidates]
     value = np.asarray(values, dtype=np.float64)
     frac = value - np.floor(value)
     out[:, 0] = frac
     out[:, 1] = np.minimum(frac, 1 - frac)
-    out[:, 2] = [static["objective"][name] for name in names]
+    out[:, 2] = static["objective"][columns]
     pc_down = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.DOWNWARDS) for v in candidates])
     pc_up = np.array([model.getVarPseudocost(v, SCIP_BRANCHDIR.UPWARDS) for v in candidates])
     mean = max(float(np.mean(np.concatenate([pc_down, pc_up]))), 1e-9)
@@ -150,7 +153,7 @@ def candidate_features(
     lp = model.getLPObjVal()
     if not model.isInfinity(abs(incumbent)) and incumbent - root_bound > 1e-9:
         out[:, 9] = min(max((lp - root_bound) / (incumbent - root_bound), 0.0), 1.0)
-    out[:, 10] = [static["degree"][name] for name in names]
+    out[:, 10] = static["degree"][columns]
     return out
 
 
@@ -163,20 +166,66 @@ def node_state(model: pyscipopt.Model, variables: list) -> np.ndarray:
     return out
 
 
-def static_features(problem: Problem, names: list[str]) -> dict[str, dict[str, float]]:
-    """Per SCIP variable name: the minimised objective scaled to [-1, 1] and the column degree.
-
-    ``names`` are the SCIP names of the file-order variables (they may differ from the
-    file's names); SCIP's transformed problem prefixes them with ``t_``, which is added.
-    """
+def static_features(problem: Problem) -> dict[str, np.ndarray]:
+    """Every variable's minimised objective scaled to [-1, 1] and column degree, file order."""
     c = problem.c * (-1.0 if problem.maximize else 1.0)
     top = float(np.abs(c).max()) if len(c) else 0.0
     objective = c / top if top > 0 else c
     degree = np.diff(problem.A.tocsc().indptr).astype(np.float64)
     degree = degree / max(float(degree.max()), 1.0) if len(degree) else degree
-    out: dict[str, dict[str, float]] = {"objective": {}, "degree": {}}
-    for j, name in enumerate(names):
-        for key in (name, f"t_{name}"):
-            out["objective"][key] = float(objective[j])
-            out["degree"][key] = float(degree[j])
-    return out
+    return {"objective": objective, "degree": degree}
+
+
+class NodeReader:
+    """What a branching rule reads at SCIP's nodes (the recorder's and the learned rule's).
+
+    Parameters
+    ----------
+    problem : Problem
+        The model being solved.
+    variables : list of pyscipopt.Variable
+        Its SCIP variables in file order (original ones; their transformed counterparts are
+        looked up when a node's state is first read).
+
+    Attributes
+    ----------
+    root_bound : float or None
+        The root node's LP bound, once a node was visited.
+    deepest : int
+        The largest depth visited.
+    """
+
+    def __init__(self, problem: Problem, variables: list) -> None:
+        names = [var.name for var in variables]
+        # SCIP's transformed problem prefixes the names with "t_"
+        self.index = {name: j for j, name in enumerate(names)}
+        self.index.update({f"t_{name}": j for j, name in enumerate(names)})
+        self.static = static_features(problem)
+        self.variables, self.transformed = variables, None
+        self.root_bound: float | None = None
+        self.deepest = 0
+
+    def visit(self, model: pyscipopt.Model) -> int:
+        """Note the node (depth, root bound); returns its depth."""
+        depth = model.getDepth()
+        self.deepest = max(self.deepest, depth)
+        if self.root_bound is None:
+            self.root_bound = model.getLPObjVal()
+        return depth
+
+    def candidates(
+        self, model: pyscipopt.Model, candidates: list, values: list
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:data:`FEATURES` ``(k, len(FEATURES))`` and file-order columns ``(k,)`` of the
+        LP candidates (after :meth:`visit` at this node)."""
+        assert self.root_bound is not None, "visit() the node first"
+        columns = np.array([self.index[var.name] for var in candidates], dtype=np.int64)
+        features = candidate_features(model, candidates, values, columns, self.static,
+                                      self.root_bound, self.deepest)  # fmt: skip
+        return features, columns
+
+    def state(self, model: pyscipopt.Model) -> np.ndarray:
+        """:data:`STATE` of every variable at the node, in file order."""
+        if self.transformed is None:
+            self.transformed = [model.getTransformedVar(var) for var in self.variables]
+        return node_state(model, self.transformed)

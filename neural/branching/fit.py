@@ -18,6 +18,7 @@ other trainers (:class:`~..training.StepLoop`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -143,18 +144,16 @@ def groups(shards: Sequence[Any], kind: str) -> list[Group]:
 
 def _initial(config: FitConfig, dev: torch.device) -> Any:
     """The scorer, its encoder from FORGE weights with ``init`` other than ``"none"``."""
-    cfg = config.model()
+    cfg, forge = config.model(), None
     if config.init != "none":
         from ..forge.embed import load_forge
 
         forge, _ = load_forge(config.init)
         shapes = forge.config()
-        cfg = ScorerConfig(kind="hybrid", hidden=config.hidden, width=shapes["width"],
-                           layers=shapes["layers"], dropout=config.dropout)  # fmt: skip
-        model = build(**vars(cfg))
+        cfg = dataclasses.replace(cfg, width=shapes["width"], layers=shapes["layers"])
+    model = build(**vars(cfg))
+    if forge is not None:
         model.encoder.load_forge(forge.state_dict())
-    else:
-        model = build(**vars(cfg))
     return model.to(dev)
 
 

@@ -23,7 +23,7 @@ from pyscipopt import SCIP_RESULT
 
 from hybridsolve.mip import Problem
 
-from .features import candidate_features, node_state, static_features
+from .features import NodeReader
 from .inference import NumpyScorer
 
 __all__ = ["PRIORITY", "LearnedBranching"]
@@ -52,40 +52,23 @@ class LearnedBranching(pyscipopt.Branchrule):
 
     def __init__(self, scorer: NumpyScorer, problem: Problem, variables: list,
                  max_depth: int | None, stats: dict[str, Any]) -> None:  # fmt: skip
-        names = [var.name for var in variables]
         self.scorer, self.max_depth, self.stats = scorer, max_depth, stats
-        self.static = static_features(problem, names)
-        self.index = {name: j for j, name in enumerate(names)}
-        self.index.update({f"t_{name}": j for j, name in enumerate(names)})
-        self.variables, self.transformed = variables, None
-        self.root_bound: float | None = None
-        self.deepest = 0
+        self.reader = NodeReader(problem, variables)
         stats.update(branched=0, fallbacks=0, features_seconds=0.0, model_seconds=0.0, error=None)
-
-    def _state(self) -> np.ndarray:
-        """Every variable's LP state at the node (the GCNN reads it)."""
-        if self.transformed is None:
-            self.transformed = [self.model.getTransformedVar(var) for var in self.variables]
-        return node_state(self.model, self.transformed)
 
     def branchexeclp(self, allowaddcons: bool) -> dict:
         model, stats = self.model, self.stats
-        depth = model.getDepth()
-        self.deepest = max(self.deepest, depth)
-        if self.root_bound is None:
-            self.root_bound = model.getLPObjVal()
+        depth = self.reader.visit(model)
         candidates, values, *_ = model.getLPBranchCands()
         if not candidates or (self.max_depth is not None and depth > self.max_depth):
             stats["fallbacks"] += 1
             return {"result": SCIP_RESULT.DIDNOTRUN}
         start = time.perf_counter()
-        features = candidate_features(model, candidates, values, self.static, self.root_bound,
-                                      self.deepest)  # fmt: skip
-        columns = np.array([self.index[var.name] for var in candidates], dtype=np.int64)
+        features, columns = self.reader.candidates(model, candidates, values)
         middle = time.perf_counter()
         try:
             with np.errstate(all="ignore"):
-                scores = self.scorer.scores(features, columns, self._state)
+                scores = self.scorer.scores(features, columns, lambda: self.reader.state(model))
         except Exception as exc:  # noqa: BLE001 (inside SCIP's callback: fall back, never abort)
             stats["error"] = stats["error"] or f"{type(exc).__name__}: {exc}"
             scores = np.array([np.nan])

@@ -29,7 +29,7 @@ from pyscipopt import SCIP_RESULT
 
 from hybridsolve.mip import Problem
 
-from .features import candidate_features, node_state, static_features
+from .features import NodeReader
 
 __all__ = ["NodeSample", "Recorder", "strong_branching"]
 
@@ -135,36 +135,23 @@ class Recorder(pyscipopt.Branchrule):
 
     def __init__(self, problem: Problem, variables: list, rate: float = 0.05, seed: int = 0,
                  limit: int | None = None) -> None:  # fmt: skip
-        names = [var.name for var in variables]
-        self.variables, self.transformed = variables, None
-        self.static = static_features(problem, names)
-        self.index = {name: j for j, name in enumerate(names)}
-        self.index.update({f"t_{name}": j for j, name in enumerate(names)})
+        self.reader = NodeReader(problem, variables)
         self.rate, self.limit = rate, limit
         self.rng = np.random.default_rng(seed)
         self.samples: list[NodeSample] = []
-        self.root_bound: float | None = None
-        self.max_depth = 0
 
     def branchexeclp(self, allowaddcons: bool) -> dict:
         model = self.model
-        depth = model.getDepth()
-        self.max_depth = max(self.max_depth, depth)
-        if self.root_bound is None:
-            self.root_bound = model.getLPObjVal()
+        depth = self.reader.visit(model)
         full = self.limit is not None and len(self.samples) >= self.limit
         if full or self.rng.random() >= self.rate:
             return {"result": SCIP_RESULT.DIDNOTRUN}
         candidates, values, *_ = model.getLPBranchCands()
         if not candidates:
             return {"result": SCIP_RESULT.DIDNOTRUN}
-        features = candidate_features(model, candidates, values, self.static, self.root_bound,
-                                      self.max_depth)  # fmt: skip
-        if self.transformed is None:
-            self.transformed = [model.getTransformedVar(var) for var in self.variables]
-        state = node_state(model, self.transformed)
+        features, columns = self.reader.candidates(model, candidates, values)
+        state = self.reader.state(model)
         _, _, scores = strong_branching(model, candidates)
-        columns = np.array([self.index[var.name] for var in candidates], dtype=np.int64)
         sample = NodeSample(columns, features, scores, depth, state)
         self.samples.append(sample)
         model.branchVar(candidates[sample.best])
