@@ -1,10 +1,11 @@
 """``hybridsolve train branching fit``: a candidate scorer imitating strong branching.
 
 The samples are the shards of :mod:`.collect` (collected first when missing, with the same
-settings as ``collect``); the last ``validation`` instances of each distribution are held
-out, and their loss, top-1 and top-5 accuracy are reported after every epoch and in the
-manifest (``validation_gap`` holds the held-out loss; ``instances`` counts the training
-*nodes*, ``train_sizes`` the fewest and most variables of their models). Nodes that teach
+settings as ``collect``); the last ``validation`` instances of each distribution (of a
+folder's files, when it holds fewer than ``instances``) are held out, and their loss,
+top-1 and top-5 accuracy are reported after every epoch and in the manifest
+(``validation_gap`` holds the held-out loss; ``instances`` counts the training *nodes*,
+``train_sizes`` the fewest and most variables of their models). Nodes that teach
 nothing are skipped: a single candidate, or strong-branching scores all equal (no gain
 anywhere, frequent in item placement).
 
@@ -19,6 +20,7 @@ other trainers (:class:`~..training.StepLoop`).
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -179,9 +181,13 @@ def fit(config: FitConfig, *, resume: bool = False) -> dict[str, Any] | None:
         seed=config.seed, time_limit=config.time_limit, limit=config.samples,
         jobs=config.jobs, cluster=config.cluster, say=print if config.progress else None,
     )  # fmt: skip
-    held_from = config.instances - config.validation
-    train_set = groups([shard for shard in shards if shard.index < held_from], config.kind)
-    held = groups([shard for shard in shards if shard.index >= held_from], config.kind)
+    sizes = Counter(shard.distribution for shard in shards)  # a folder may hold fewer
+
+    def held_out(shard: Any) -> bool:
+        return shard.index >= sizes[shard.distribution] - config.validation
+
+    train_set = groups([shard for shard in shards if not held_out(shard)], config.kind)
+    held = groups([shard for shard in shards if held_out(shard)], config.kind)
     if not train_set:
         raise UsageError("fit: no sampled node with two or more distinct candidates to learn from")
     threads = torch.get_num_threads()

@@ -235,8 +235,9 @@ def test_a_user_trains_on_a_folder_of_their_own_models_and_benches_it(tmp_path):
 
     counts = run("train", "branching", "collect", *common).stdout
     assert '"instances": 3' in counts  # the folder's three files, not five
-    run("train", "branching", "fit", *common, "--kind", "mlp", "--validation", "1",
-        "--epochs", "2", "--output", "out/mine.pt", "--name", "mine")  # fmt: skip
+    fitted = run("train", "branching", "fit", *common, "--kind", "mlp", "--validation", "1",
+                 "--epochs", "2", "--output", "out/mine.pt", "--name", "mine")  # fmt: skip
+    assert "validation_gap\": null" not in fitted.stdout  # the folder's last file is held out
     solved = run("solve", "mine/m0.mps", "--branching", "gnn:out/mine.pt").stdout
     assert "branching   mlp (out/mine.pt)" in solved
     run("bench", "--instances", "mine", "--db", "b.sqlite", "--solvers",
