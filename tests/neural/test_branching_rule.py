@@ -237,7 +237,7 @@ def test_a_user_trains_on_a_folder_of_their_own_models_and_benches_it(tmp_path):
     assert '"instances": 3' in counts  # the folder's three files, not five
     fitted = run("train", "branching", "fit", *common, "--kind", "mlp", "--validation", "1",
                  "--epochs", "2", "--output", "out/mine.pt", "--name", "mine")  # fmt: skip
-    assert "validation_gap\": null" not in fitted.stdout  # the folder's last file is held out
+    assert 'validation_gap": null' not in fitted.stdout  # the folder's last file is held out
     solved = run("solve", "mine/m0.mps", "--branching", "gnn:out/mine.pt").stdout
     assert "branching   mlp (out/mine.pt)" in solved
     run("bench", "--instances", "mine", "--db", "b.sqlite", "--solvers",
