@@ -215,14 +215,15 @@ def _parser() -> argparse.ArgumentParser:
         "--help' those of FORGE's self-supervised pretraining on MIP instances, 'hybridsolve "
         "train forge-gap --help' those of FORGE's integrality-gap head, 'hybridsolve train "
         "hints --help' those of the solution-hint head (Predict-and-Search), 'hybridsolve "
-        "train branching collect --help' the strong-branching sample collection.",
+        "train branching collect --help' the strong-branching sample collection, 'hybridsolve "
+        "train udc --help' those of UDC's divider heatmap.",
         epilog=_EPILOG,
     )  # fmt: skip
     learn.add_argument(
         "model", choices=list(_TRAINERS),
         help="the model family: bq (BQ-NCO), forge (FORGE MIP embeddings), forge-gap "
         "(FORGE's integrality-gap head), hints (solution hints for the MIP solvers), "
-        "branching (strong-branching samples for learned branching)",
+        "branching (strong-branching samples for learned branching), udc (UDC's divider heatmap)",
     )  # fmt: skip
     learn.add_argument("options", nargs="*", help="the trainer's options (see train MODEL --help)")
 
@@ -261,6 +262,7 @@ _TRAINERS = {
     "forge-gap": "hybridsolve.neural.forge.gap",
     "hints": "hybridsolve.neural.hints.train",
     "branching": "hybridsolve.neural.branching.command",
+    "udc": "hybridsolve.neural.udc.train",
 }
 
 
