@@ -23,7 +23,7 @@ from .loader import MANIFEST, Collection, Reference, load, read_manifest, read_s
 from .materialize import generate, solve_reference
 from .ml4co import item_placement, load_balancing
 from .registry import CALIBRATION, LEVELS, SPLITS, Distribution, distributions, get
-from .routing import read_cvrplib, read_tsplib
+from .routing import read_cvrplib, read_tsplib, write_tsplib
 from .scheduling import total_tardiness
 from .setcover import set_cover
 
@@ -59,4 +59,5 @@ __all__ = [
     "solve_reference",
     "total_tardiness",
     "vertex_cover",
+    "write_tsplib",
 ]

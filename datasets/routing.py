@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from hybridsolve.comb import ATSP, CVRP, KP, OP, SMTT, TSP
-from hybridsolve.mip.errors import InputError, ProblemError
+from hybridsolve.mip.errors import InputError, ProblemError, UsageError
 
 __all__ = [
     "CVRP_CAPACITIES",
@@ -34,6 +34,7 @@ __all__ = [
     "smtt",
     "tsp_clustered",
     "tsp_uniform",
+    "write_tsplib",
 ]
 
 #: Vehicle capacity by number of customers for :func:`cvrp` (demands U{1..9}).
@@ -676,3 +677,42 @@ def read_cvrplib(path: str | os.PathLike) -> CVRP:
         )
     except ProblemError as exc:
         raise InputError(f"{path}: {exc}") from None
+
+
+def write_tsplib(instance: TSP, path: str | os.PathLike) -> Path:
+    """Write a TSP with coordinates as a TSPLIB ``EUC_2D`` file that :func:`read_tsplib` reads.
+
+    The coordinates are written as they are (``repr`` precision), so a file of the unit
+    square would round every TSPLIB distance to 0 or 1: scale the coordinates first (for
+    example ``TSP(coords=np.round(xy * 10**6), rounding="nint")``). An instance whose costs
+    are not TSPLIB's rounded Euclidean distances (``rounding="none"`` or a distance matrix)
+    is refused, since the file would describe another instance.
+
+    Parameters
+    ----------
+    instance : hybridsolve.comb.TSP
+        With coordinates and ``rounding="nint"``.
+    path : str or os.PathLike
+        The ``.tsp`` file to write.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    UsageError
+        An instance without coordinates, with a distance matrix or without ``nint``
+        rounding.
+    """
+    if not isinstance(instance, TSP) or instance.coords is None or instance.distances is not None:
+        raise UsageError("write_tsplib takes a TSP with coordinates and no distance matrix")
+    if instance.rounding != "nint":
+        raise UsageError("write_tsplib writes EUC_2D files: the TSP needs rounding='nint'")
+    path = Path(path)
+    name = instance.name or path.stem
+    lines = [f"NAME : {name}", "TYPE : TSP", f"DIMENSION : {instance.num_nodes}",
+             "EDGE_WEIGHT_TYPE : EUC_2D", "NODE_COORD_SECTION"]  # fmt: skip
+    lines += [f"{i + 1} {x!r} {y!r}" for i, (x, y) in enumerate(instance.coords.tolist())]
+    path.write_text("\n".join([*lines, "EOF", ""]))
+    return path

@@ -9,11 +9,13 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 __all__ = ["main"]
@@ -169,9 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     for verb, kind, default in (
         ("tsp", "TSPLIB .tsp/.atsp", "ils; nearest_neighbour, greedy, space_filling, "
          "cheapest_insertion, farthest_insertion, two_opt, or_opt, or_3opt; bq (the BQ-NCO "
-         "policy, neural extra; --option weights=NAME_OR_PATH, beam=16, knn=100, polish=1)"),
+         "policy, neural extra; --option weights=NAME_OR_PATH, beam=16, knn=100, polish=1); "
+         "udc (divide and conquer with the BQ policy for large instances, neural extra; "
+         "--option rounds=N, size=100, variants=2, divider=learned, polish=1)"),
         ("cvrp", "CVRPLIB .vrp", "ils; savings, sweep, local_search; bq (the BQ-NCO policy, "
-         "neural extra; same options as for tsp)"),
+         "neural extra; same options as for tsp); udc (as for tsp, start=savings|sweep)"),
     ):  # fmt: skip
         route = verbs.add_parser(
             verb, help=f"solve a {kind} file with the comb heuristics", epilog=_EPILOG
@@ -638,6 +642,27 @@ def _plot(solution, path: str) -> None:
 _COMPILE_NOTE_S = 0.5
 
 
+class _PrintLines(logging.Handler):
+    """A logging handler that prints each message on the current ``sys.stdout``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(record.getMessage(), flush=True)
+
+
+@contextlib.contextmanager
+def _logged(name: str, show: bool) -> Iterator[None]:
+    """While inside, print the INFO lines of logger ``name`` (when ``show``)."""
+    logger = logging.getLogger(name)
+    handler = _PrintLines()
+    if show:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _cmd_route(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     from dataclasses import replace
@@ -671,10 +696,11 @@ def _cmd_route(args: argparse.Namespace) -> int:
     time_limit = None
     if args.time_limit is not None:  # counted from the start: reading in, compiling out
         time_limit = max(args.time_limit - (time.perf_counter() - start - compiling), 1e-3)
-    solution = solve(
-        instance, args.method, time_limit=time_limit, seed=args.seed,
-        progress=None if (args.json or args.quiet) else show, **options,
-    )  # fmt: skip
+    with _logged("hybridsolve.udc", not (args.json or args.quiet)):  # udc's round lines
+        solution = solve(
+            instance, args.method, time_limit=time_limit, seed=args.seed,
+            progress=None if (args.json or args.quiet) else show, **options,
+        )  # fmt: skip
     solution = replace(solution, runtime=time.perf_counter() - start - compiling)
     gap = None if best_known is None else solution.gap(best_known)
     if args.plot:

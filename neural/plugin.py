@@ -18,6 +18,9 @@ __all__ = ["register"]
 #: The instance types the BQ-NCO policies decode.
 KINDS = (TSP, ATSP, CVRP, OP, KP)
 
+#: The instance types UDC divides and conquers.
+UDC_KINDS = (TSP, CVRP)
+
 
 def _bq(
     instance: Any,
@@ -43,7 +46,38 @@ def _bq(
               augment=augment, polish=polish, device=device, batch=batch)  # fmt: skip
 
 
+def _udc(
+    instance: Any,
+    *,
+    tracker: Any,
+    seed: int = 0,
+    weights: str | None = None,
+    divider: str = "heuristic",
+    start: str | None = None,
+    size: int | str = 100,
+    rounds: int | str | None = None,
+    patience: int | str = 6,
+    variants: int | str = 2,
+    beam: int | str = 1,
+    sampling: bool | str = False,
+    knn: int | str | None = "auto",
+    polish: bool | str = False,
+    device: str = "auto",
+    batch: int | str = 1024,
+) -> Any:
+    """UDC divide-and-conquer (:func:`hybridsolve.neural.udc.udc`); torch is imported on use."""
+    from hybridsolve.neural.udc import udc
+
+    return udc(instance, tracker=tracker, seed=seed, weights=weights, divider=divider,
+               start=start, size=size, rounds=rounds, patience=patience, variants=variants,
+               beam=beam, sampling=sampling, knn=knn, polish=polish, device=device,
+               batch=batch)  # fmt: skip
+
+
 def register() -> None:
-    """Register the neural comb methods: ``"bq"`` for TSP, ATSP, CVRP, OP and KP."""
+    """Register the neural comb methods: ``"bq"`` for TSP, ATSP, CVRP, OP and KP, ``"udc"``
+    for TSP and CVRP."""
     for kind in KINDS:
         register_method(kind, "bq", _bq)
+    for kind in UDC_KINDS:
+        register_method(kind, "udc", _udc)

@@ -71,7 +71,13 @@ def _logits(model: BQPolicy, state: State, done: torch.Tensor) -> torch.Tensor:
 
 
 def rollout(
-    model: BQPolicy, problem: BQProblem, env: Env, width: int, knn: int | None, beam: bool
+    model: BQPolicy,
+    problem: BQProblem,
+    env: Env,
+    width: int,
+    knn: int | None,
+    beam: bool,
+    generator: torch.Generator | None = None,
 ) -> Env:
     """Decode a chunk of equal-size instances to the end.
 
@@ -91,6 +97,9 @@ def rollout(
     beam : bool
         Run the beam bookkeeping (also for ``width=1``, which must then reproduce the
         greedy rollout).
+    generator : torch.Generator, optional
+        Without beam search: draw every action from the policy's distribution with this
+        generator instead of taking the most likely one (sampling, as UDC's conqueror may).
 
     Returns
     -------
@@ -111,7 +120,13 @@ def rollout(
         state = problem.state(env, knn)
         logits = _logits(model, state, done)
         if not beam:
-            env = problem.step(env, state, logits.argmax(dim=1))
+            if generator is None:
+                choice = logits.argmax(dim=1)
+            else:
+                probs = torch.softmax(logits, dim=1)
+                choice = torch.multinomial(probs.cpu(), 1, generator=generator).view(-1)
+                choice = choice.to(logits.device)
+            env = problem.step(env, state, choice)
             continue
         actions = logits.shape[1]
         logp = torch.log_softmax(logits, dim=1).double().view(batch, width, actions)
@@ -160,6 +175,7 @@ def _decode(
     device: str | torch.device,
     batch: int,
     augment: int = 1,
+    generator: torch.Generator | None = None,
 ) -> tuple[list[Any], np.ndarray]:
     if not isinstance(instances, (list, tuple)):
         instances = [instances]
@@ -209,7 +225,8 @@ def _decode(
                         )
                         for key in jobs[part[0]][1]
                     }  # fmt: skip
-                    env = rollout(model, problem, problem.start(data), width, knn, beam)
+                    env = rollout(model, problem, problem.start(data), width, knn, beam,
+                                  generator)  # fmt: skip
                     found = problem.answers(env)
                     for k, j in enumerate(part):
                         i = jobs[j][0]
@@ -326,10 +343,12 @@ def decode(
     augment: int = 1,
     device: str | torch.device = "auto",
     batch: int = 256,
+    generator: torch.Generator | None = None,
 ) -> tuple[list[Any], np.ndarray]:
     """Greedy rollout (``beam=1``) or beam search of width ``beam``.
 
-    See :func:`greedy` and :func:`beam_search` for the parameters and the return value.
+    See :func:`greedy` and :func:`beam_search` for the parameters and the return value;
+    with ``beam=1``, a ``generator`` samples every action from the policy instead.
     """
     width = _positive("beam", beam)
-    return _decode(model, instances, width > 1, width, knn, device, batch, augment)
+    return _decode(model, instances, width > 1, width, knn, device, batch, augment, generator)
