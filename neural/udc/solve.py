@@ -287,6 +287,8 @@ class Pace:
         left = self.left()
         if left <= 0:
             return 0
+        if left == float("inf"):
+            return wanted
         if self.per_item is None:
             return min(wanted, self.PROBE)
         return min(wanted, int(left / max(self.per_item, 1e-9)))
