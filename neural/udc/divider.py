@@ -77,7 +77,9 @@ class DividerConfig:
     layers : int
         Gated graph convolution layers.
     k : int
-        Nearest neighbours per node in the sparse graph.
+        Nearest neighbours per node in the sparse graph. Ten hold over 99% of the edges of
+        near-optimal tours of uniform instances, and keep the 100,000-node forward pass
+        within seconds on a CPU.
     """
 
     hidden: int = 64
