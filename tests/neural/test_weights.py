@@ -69,8 +69,9 @@ def test_the_shipped_registry_loads_and_lists_its_files():
     entries = manifest()
     assert sorted(entries) == available() == [
         "branching-gcnn", "branching-hybrid", "branching-mlp", "cvrp", "forge", "forge-gap",
-        "forge-hints", "kp", "tsp"]  # fmt: skip
+        "forge-hints", "kp", "tsp", "udc-divider"]  # fmt: skip
     assert available("tsp") == ["tsp"] and available("op") == []
+    assert available("udc-divider") == ["udc-divider"]
     assert available("mip") == ["forge"] and available("mip-gap") == ["forge-gap"]
     assert available("mip-hints") == ["forge-hints"]
     assert available("mip-branching") == ["branching-gcnn", "branching-hybrid", "branching-mlp"]
@@ -136,7 +137,7 @@ def test_unknown_name_lists_the_shipped_weights():
         load("tsp-50")
     assert _one_line(info) == (
         "unknown weights 'tsp-50'; available: branching-gcnn, branching-hybrid, branching-mlp, "
-        "cvrp, forge, forge-gap, forge-hints, kp, tsp"
+        "cvrp, forge, forge-gap, forge-hints, kp, tsp, udc-divider"
     )
     assert isinstance(info.value, InputError) and info.value.exit_code == 3
 
