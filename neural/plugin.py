@@ -53,6 +53,7 @@ def _udc(
     seed: int = 0,
     weights: str | None = None,
     divider: str = "heuristic",
+    divider_weights: str | None = None,
     start: str | None = None,
     size: int | str = 100,
     rounds: int | str | None = None,
@@ -69,9 +70,9 @@ def _udc(
     from hybridsolve.neural.udc import udc
 
     return udc(instance, tracker=tracker, seed=seed, weights=weights, divider=divider,
-               start=start, size=size, rounds=rounds, patience=patience, variants=variants,
-               beam=beam, sampling=sampling, knn=knn, polish=polish, device=device,
-               batch=batch)  # fmt: skip
+               divider_weights=divider_weights, start=start, size=size, rounds=rounds,
+               patience=patience, variants=variants, beam=beam, sampling=sampling, knn=knn,
+               polish=polish, device=device, batch=batch)  # fmt: skip
 
 
 def register() -> None:

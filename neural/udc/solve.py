@@ -7,10 +7,10 @@ work while comb never imports this package.
 
 1. **Divide**: an initial solution of the whole instance: by default one of comb's
    constructions (``start``; the TSP's ``greedy`` edge matching on k-nearest-neighbour
-   candidates, the CVRP's ``sweep``), or for the TSP the learned divider
-   (``divider="learned"``: a gated GNN's heatmap on a sparse k-NN graph, decoded into a
-   tour; :mod:`.divider`). UDC's own ablation found a heuristic start as good or better
-   at 10,000 nodes.
+   candidates, the CVRP's ``savings`` on k-nearest-neighbour pairs), or for the TSP the
+   learned divider (``divider="learned"``: a gated GNN's heatmap on a sparse k-NN graph,
+   decoded into a tour; :mod:`.divider`). UDC's own ablation found a heuristic start as
+   good or better at 10,000 nodes.
 2. **Conquer**: rounds of sub-problems of about ``size`` nodes, each round's sub-problems
    decoded by the BQ-NCO policy as one batch (:mod:`.tsp`: sub-paths with fixed end points;
    :mod:`.cvrp`: groups of neighbouring routes), a sub-problem's new solution kept only
@@ -68,7 +68,7 @@ DEFAULT_ROUNDS = 20
 #: Share of the time limit kept for the final polish when ``polish=True``.
 POLISH_SHARE = 0.2
 
-_DEFAULT_START = {TSP: "greedy", CVRP: "sweep"}
+_DEFAULT_START = {TSP: "greedy", CVRP: "savings"}
 
 
 def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -104,7 +104,8 @@ def _knn(value: Any, entry: dict[str, Any]) -> int | None:
     return check_knn(value)
 
 
-def _start(instance: Any, divider: str, start: str | None, seed: int) -> Any:
+def _start(instance: Any, divider: str, start: str | None, seed: int,
+           divider_weights: str | None, device: torch.device) -> Any:  # fmt: skip
     """The divider's initial solution in comb's form."""
     from hybridsolve.comb import solve
     from hybridsolve.comb.solve import methods
@@ -116,7 +117,8 @@ def _start(instance: Any, divider: str, start: str | None, seed: int) -> Any:
             raise UsageError("the learned divider is for the TSP; the CVRP takes divider=heuristic")
         from .divider import learned_tour
 
-        return learned_tour(instance.coords)
+        return learned_tour(instance.coords, weights=divider_weights or "udc-divider",
+                            device=device)  # fmt: skip
     name = _DEFAULT_START[type(instance)] if start is None else str(start)
     allowed = [m for m in methods(instance) if m not in ("ils", "local_search")]
     if name not in allowed:
@@ -142,6 +144,7 @@ def udc(
     seed: int = 0,
     weights: str | None = None,
     divider: str = "heuristic",
+    divider_weights: str | None = None,
     start: str | None = None,
     size: int | str = 100,
     rounds: int | str | None = None,
@@ -170,10 +173,13 @@ def udc(
         default the problem's (``"tsp"``, ``"cvrp"``).
     divider : {"heuristic", "learned"}
         How the first solution is made: comb's construction ``start``, or (TSP) the learned
-        heatmap divider with the shipped ``udc-divider`` weights.
+        heatmap divider (:func:`.divider.learned_tour`).
+    divider_weights : str or path-like, optional
+        The learned divider's weights (default the shipped ``udc-divider``; ``hybridsolve
+        train udc`` writes others).
     start : str, optional
         comb's construction for the heuristic divider (default ``greedy`` for the TSP,
-        ``sweep`` for the CVRP).
+        ``savings`` for the CVRP).
     size : int, default 100
         Nodes per sub-problem (the TSP's sub-paths; the CVRP's route groups hold at least
         this many customers, where there are that many).
@@ -233,7 +239,9 @@ def udc(
     generator = torch.Generator().manual_seed(seed) if sampling else None
     conqueror = tsp_rounds.Conqueror(policy, _knn(knn, entry), variants, beam, generator, dev,
                                      batch)  # fmt: skip
-    answer = _start(instance, divider, start, seed)
+    if divider_weights is not None and divider != "learned":
+        raise UsageError("divider_weights are the learned divider's; add divider=learned")
+    answer = _start(instance, divider, start, seed, divider_weights, dev)
     cost = _cost(instance, answer)
     tracker.record(cost)
     log.info("start (%s): cost %.10g", start or divider, cost)
