@@ -107,10 +107,19 @@ class Row:
 
 
 def _integer_matrix(instance: TSP | CVRP) -> np.ndarray:
-    """The instance's distances as integers: exact for rounded metrics, scaled otherwise."""
-    d = np.asarray(instance.distance_matrix(), dtype=np.float64)
-    if instance.distances is None and instance.rounding == "nint":
-        return np.rint(d).astype(np.int64)
+    """The instance's distances as integers: exact for rounded metrics, scaled otherwise.
+
+    Built here from the coordinates (not with ``instance.distance_matrix()``, which refuses
+    more than 5,000 nodes), since the peers take a full matrix at any size.
+    """
+    from scipy.spatial.distance import cdist
+
+    if instance.distances is not None:
+        d = np.asarray(instance.distances, dtype=np.float64)
+    else:
+        d = cdist(instance.coords, instance.coords)
+        if instance.rounding == "nint":
+            return np.floor(d + 0.5).astype(np.int64)
     return np.rint(d * SCALE).astype(np.int64)
 
 

@@ -54,6 +54,7 @@ import numpy as np
 from hybridsolve import comb
 from hybridsolve.comb import CVRP, TSP
 from hybridsolve.datasets import read_cvrplib, read_tsplib
+from hybridsolve.mip.errors import HybridsolveError
 
 from .arguments import Parser, positive, run_main
 from .bq_routing import TEST_SEED, benchmark_set
@@ -117,8 +118,13 @@ def _size(instance: TSP | CVRP) -> int:
 
 
 def _timed(outcome: Outcome, row: str, run: Callable[[], float]) -> None:
+    """Run one row; a row that fails is reported on one line and left out of the table."""
     began = time.perf_counter()
-    cost = run()
+    try:
+        cost = run()
+    except (HybridsolveError, RuntimeError, MemoryError) as exc:
+        print(f"    {row:16} failed: {exc}", flush=True)
+        return
     outcome.seconds[row] = time.perf_counter() - began
     outcome.costs[row] = cost
     print(f"    {row:16} {cost:16.6f} in {outcome.seconds[row]:8.2f} s", flush=True)
@@ -314,13 +320,15 @@ def _run(args: argparse.Namespace) -> int:
         nearest = int(np.argmin([abs(n - _size(instance)) for n in args.sizes]))
         work.append((instance, best, args.budgets[nearest]))
     comb.warm_up(work[0][0], "udc")
-    outcomes = [run_instance(instance, budget, seed=0, learned=learned, bq_max=args.bq_max,
-                             lkh_max=args.lkh_max, device=args.device, best_known=best)
-                for instance, best, budget in work]  # fmt: skip
+    outcomes = []
+    for instance, best, budget in work:
+        outcomes.append(run_instance(instance, budget, seed=0, learned=learned,
+                                     bq_max=args.bq_max, lkh_max=args.lkh_max,
+                                     device=args.device, best_known=best))  # fmt: skip
+        if args.json:  # after every instance: an interrupted run keeps what it measured
+            args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     for line in summarise(outcomes):
         print(line)
-    if args.json:
-        args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     return 0
 
 
