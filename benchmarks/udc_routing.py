@@ -2,7 +2,7 @@
 
 Run ``python -m hybridsolve.benchmarks.udc_routing [--problem tsp|cvrp] [--sizes N,...]
 [--instances K,...] [--budgets S,...] [--files F[=BEST],...] [--lkh-max N] [--bq-max N]
-[--no-learned] [--threads T] [--device auto] [--seed S] [--json OUT]``.
+[--no-learned] [--throughput P] [--threads T] [--device auto] [--seed S] [--json OUT]``.
 
 Instances: per size ``n`` the first ``K`` instances drawn from
 ``numpy.random.default_rng([S, n])`` (``S = 2024``) by ``datasets.routing.tsp_uniform`` or
@@ -34,9 +34,9 @@ and largest gap and mean seconds, and the issue's targets for the ``udc`` rows: 
 4%, TSP10000 <= 6%, TSP100000 <= 8% in under 10 minutes, CVRP1000 <= 6% against PyVRP.
 
 The header gives the conqueror's batch throughput (sub-problems of 100 nodes per second,
-one greedy decoding each, on the CPU and, where CUDA is present, on the GPU); without a GPU
-it says that the GPU throughput was not measured. ``--threads`` sets torch's threads (1
-by default: the comparison is one core against one core).
+one greedy decoding each, ``P`` of them in one batch on the CPU and ``16 P`` on a GPU where
+CUDA is present); without a GPU it says that the GPU throughput was not measured.
+``--threads`` sets torch's threads (1 by default: one core against one core).
 """
 
 from __future__ import annotations
@@ -272,6 +272,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run the whole-instance BQ rollout up to this size",
     )
     parser.add_argument("--no-learned", action="store_true", help="skip the learned divider")
+    parser.add_argument(
+        "--throughput",
+        type=int,
+        default=256,
+        metavar="P",
+        help="sub-paths in the CPU throughput batch (16 P on CUDA; 0 skips)",
+    )
     parser.add_argument("--threads", type=positive, default=1, help="torch threads (default 1)")
     parser.add_argument("--device", default="cpu", help="device of the policies (default cpu)")
     parser.add_argument(
@@ -308,11 +315,14 @@ def _run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     learned = not args.no_learned and "udc-divider" in available("udc-divider")
     print(f"UDC benchmark, {args.problem}, torch threads {args.threads}, device {args.device}")
-    print(f"conqueror throughput, cpu: {throughput('cpu'):.1f} sub-paths of 100 nodes / s")
-    if torch.cuda.is_available():
-        print(f"conqueror throughput, cuda: {throughput('cuda', 4096):.1f} sub-paths / s")
-    else:
+    if args.throughput:
+        speed = throughput("cpu", args.throughput)
+        print(f"conqueror throughput, cpu: {speed:.1f} sub-paths of 100 nodes / s")
+    if not torch.cuda.is_available():
         print("conqueror throughput, GPU: not measured (no CUDA device)")
+    elif args.throughput:
+        speed = throughput("cuda", 16 * args.throughput)
+        print(f"conqueror throughput, cuda: {speed:.1f} sub-paths of 100 nodes / s")
     work = [(inst, None, budget)
             for n, count, budget in zip(args.sizes, args.instances, args.budgets)
             for inst in benchmark_set(args.problem, n, count, args.seed)]  # fmt: skip
