@@ -54,7 +54,7 @@ import numpy as np
 from hybridsolve import comb
 from hybridsolve.comb import CVRP, TSP
 from hybridsolve.datasets import read_cvrplib, read_tsplib
-from hybridsolve.mip.errors import HybridsolveError
+from hybridsolve.mip.errors import HybridsolveError, UsageError
 
 from .arguments import Parser, positive, run_main
 from .bq_routing import TEST_SEED, benchmark_set
@@ -96,6 +96,7 @@ class Outcome:
     costs: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     best_known: float | None = None
+    file: str = ""
 
     @property
     def reference(self) -> float | None:
@@ -140,11 +141,12 @@ def run_instance(
     lkh_max: int,
     device: str,
     best_known: float | None = None,
+    file: str = "",
 ) -> Outcome:
-    """Every row on one instance (see the module docstring)."""
+    """Every row on one instance (see the module docstring); ``file`` names its file."""
     problem = "tsp" if isinstance(instance, TSP) else "cvrp"
     n = _size(instance)
-    out = Outcome(problem, instance.name, n, budget, best_known=best_known)
+    out = Outcome(problem, instance.name, n, budget, best_known=best_known, file=file)
     print(f"  {problem} {instance.name or '(generated)'} n={n} budget {budget:g} s", flush=True)
 
     def method(name: str, **options: Any) -> Callable[[], float]:
@@ -198,7 +200,7 @@ def summarise(outcomes: Sequence[Outcome]) -> list[str]:
              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     groups: dict[tuple[str, int, str], list[Outcome]] = {}
     for outcome in outcomes:
-        key = (outcome.problem, outcome.size, outcome.name if outcome.best_known else "")
+        key = (outcome.problem, outcome.size, outcome.name if outcome.file else "")
         groups.setdefault(key, []).append(outcome)
     for (problem, n, name), members in groups.items():
         rows = [row for row in members[0].costs if all(row in m.costs for m in members)]
@@ -220,13 +222,14 @@ def summarise(outcomes: Sequence[Outcome]) -> list[str]:
     return lines
 
 
-def _numbers(text: str, kind: Callable[[str], Any]) -> tuple[Any, ...]:
+def _numbers(text: str, kind: Callable[[str], Any], lowest: float = 1e-9) -> tuple[Any, ...]:
     try:
         values = tuple(kind(part) for part in text.split(",") if part.strip())
     except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}") from None
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    if not values or any(v < lowest for v in values):
+        what = "positive numbers" if lowest > 0 else "counts >= 0"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return values
 
 
@@ -241,9 +244,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--instances",
-        type=lambda t: _numbers(t, int),
+        type=lambda t: _numbers(t, int, 0),
         metavar="K,...",
-        help="instances per size (default tsp 4,2,1; cvrp 4,1)",
+        help="instances per size (default tsp 4,2,1; cvrp 4,1; 0 with --files: files only)",
     )
     parser.add_argument(
         "--budgets",
@@ -298,12 +301,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _files(text: str, problem: str) -> list[tuple[TSP | CVRP, float | None]]:
+def _files(text: str, problem: str) -> list[tuple[TSP | CVRP, float | None, str]]:
     out = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         path, _, best = item.partition("=")
         instance = (read_tsplib if problem == "tsp" else read_cvrplib)(path)
-        out.append((instance, float(best) if best else None))
+        try:
+            known = float(best) if best else None
+        except ValueError:
+            message = f"--files: best known cost of {path} is not a number: {best!r}"
+            raise UsageError(message) from None
+        out.append((instance, known, path))
     return out
 
 
@@ -323,18 +331,20 @@ def _run(args: argparse.Namespace) -> int:
     elif args.throughput:
         speed = throughput("cuda", 16 * args.throughput)
         print(f"conqueror throughput, cuda: {speed:.1f} sub-paths of 100 nodes / s")
-    work = [(inst, None, budget)
+    work = [(inst, None, budget, "")
             for n, count, budget in zip(args.sizes, args.instances, args.budgets)
             for inst in benchmark_set(args.problem, n, count, args.seed)]  # fmt: skip
-    for instance, best in _files(args.files, args.problem):
+    for instance, best, path in _files(args.files, args.problem):
         nearest = int(np.argmin([abs(n - _size(instance)) for n in args.sizes]))
-        work.append((instance, best, args.budgets[nearest]))
+        work.append((instance, best, args.budgets[nearest], path))
+    if not work:
+        raise UsageError("nothing to run: every --instances count is 0 and no --files")
     comb.warm_up(work[0][0], "udc")
     outcomes = []
-    for instance, best, budget in work:
+    for instance, best, budget, path in work:
         outcomes.append(run_instance(instance, budget, seed=0, learned=learned,
                                      bq_max=args.bq_max, lkh_max=args.lkh_max,
-                                     device=args.device, best_known=best))  # fmt: skip
+                                     device=args.device, best_known=best, file=path))  # fmt: skip
         if args.json:  # after every instance: an interrupted run keeps what it measured
             args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     for line in summarise(outcomes):
