@@ -39,6 +39,24 @@ def test_wheel_has_only_the_hybridsolve_namespace(wheel):
     )
 
 
+def test_wheel_has_every_subpackage_of_the_checkout(wheel):
+    """Every folder with an ``__init__.py`` ships (``neural.hints`` and ``neural.branching``
+    were once missing from pyproject's explicit package list)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folders = {name: f"hybridsolve/{name}"
+               for name in ("mip", "lns", "comb", "neural", "datasets", "benchmarks")}  # fmt: skip
+    folders["hybridsolve"] = "hybridsolve"
+    missing = []
+    for folder, inside in folders.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            if "__pycache__" in init.parts:
+                continue
+            shipped = f"{inside}/{init.relative_to(ROOT / folder).as_posix()}"
+            if shipped not in names:
+                missing.append(shipped)
+    assert missing == []
+
+
 def test_help_imports_no_solver_and_no_torch():
     probe = (
         "import sys, json; from hybridsolve.cli import main\n"
