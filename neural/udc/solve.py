@@ -244,7 +244,8 @@ def udc(
     answer = _start(instance, divider, start, seed, divider_weights, dev)
     cost = _cost(instance, answer)
     tracker.record(cost)
-    log.info("start (%s): cost %.10g", start or divider, cost)
+    label = "learned divider" if divider == "learned" else start or _DEFAULT_START[kind]
+    log.info("start (%s): cost %.10g", label, cost)
     if limit is None and tracker.time_limit is None:
         limit = DEFAULT_ROUNDS
     stop = tracker.remaining() * (1.0 - POLISH_SHARE) if polish else tracker.remaining()
