@@ -2,8 +2,9 @@
 
 ``hybridsolve.solve(problem, solver="lns", time_limit=60, options={"backend": "highs"})``
 runs it; :class:`Settings` lists the options, :data:`OPERATORS` the destroy operator
-families and :data:`POLICIES` the bandit policies. With the SCIP backend, SCIP's own search
-of the full model (:class:`ScipTree`) starts the run and stays one more arm, ``tree``.
+families and :data:`POLICIES` the bandit policies. The backend's own search of the full model
+(:class:`ScipTree`, or :class:`HighsTree` paused in its own thread between turns) starts
+the run and stays one more arm, ``tree``.
 With hints (``hybridsolve.mip.solve(..., hints=...)``) two more families join the
 portfolio: ``hint_disagree`` and ``hint_confident``.
 """
@@ -18,6 +19,7 @@ from .subsolver import (
     SUBSOLVERS,
     Attempt,
     HighsSubSolver,
+    HighsTree,
     ScipSubSolver,
     ScipTree,
     SubSolver,
@@ -31,6 +33,7 @@ __all__ = [
     "Attempt",
     "Context",
     "HighsSubSolver",
+    "HighsTree",
     "LnsBackend",
     "Neighbourhood",
     "Row",

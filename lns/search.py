@@ -39,7 +39,7 @@ from hybridsolve.mip import solve as solve_mip
 
 from .neighbourhood import Context, Neighbourhood
 from .operators import HINTED, OPERATORS, Arm, portfolio
-from .subsolver import SUBSOLVERS, Attempt, ScipTree, SubSolver
+from .subsolver import SUBSOLVERS, Attempt, HighsTree, ScipTree, SubSolver
 
 __all__ = ["POLICIES", "TREE_SHARE", "Settings", "search"]
 
@@ -79,11 +79,12 @@ class Settings:
     iterations : int or None
         Stop after this many LNS iterations (with no time limit: required).
     tree : bool
-        With the SCIP backend, keep SCIP's own search of the full model alive: the initial
-        run is that search, and resuming it for one iteration's time is one more bandit
-        arm (``tree``), so the bandit can fall back on plain SCIP where the neighbourhoods
-        do not pay. A resumed search that proves optimality ends the run as ``optimal``.
-        Without it the initial run uses the sub-MIP model and its settings. The tree's
+        Keep the backend's own search of the full model alive (SCIP's, or HiGHS's paused
+        in a thread of its own between its turns): the initial run is that search, and
+        resuming it for one iteration's time is one more bandit arm (``tree``), so the
+        bandit can fall back on the plain solver where the neighbourhoods do not pay. A
+        resumed search that proves optimality ends the run as ``optimal``. Without it the
+        initial run uses the sub-MIP model and its settings. The tree's
         turns follow measured seconds, so only a run without it (and with node limits
         instead of time limits) repeats exactly under a seed.
     native : dict
@@ -186,10 +187,12 @@ class _Run:
         self.problem, self.settings, self.monitor = problem, settings, monitor
         self.seed = seed
         self._sub: SubSolver | None = None
-        self.tree: ScipTree | None = None
+        self.tree: ScipTree | HighsTree | None = None
         if settings.backend == "scip" and settings.tree:
             self.tree = ScipTree(problem, seed, settings.native, plugins)
-        elif plugins:
+        elif settings.tree:
+            self.tree = HighsTree(problem, seed, settings.native)
+        if plugins and not isinstance(self.tree, ScipTree):
             raise UsageError("SCIP plugins (learned branching) go to the LNS's tree arm, which "
                              "needs options backend=scip and tree=true")  # fmt: skip
         self.proven: Attempt | None = None  # a tree search that finished
@@ -317,7 +320,7 @@ class _Run:
         }
         if self.ctx.hints is not None:
             stats["hints"] = {"lns": self.hint_statistics()}
-        if self.tree is not None and self.tree.plugins:
+        if isinstance(self.tree, ScipTree) and self.tree.plugins:
             stats["plugins"] = self.tree.plugins
         return stats
 
@@ -406,6 +409,16 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
     if time_limit is None and settings.iterations is None:
         raise UsageError("lns needs a time limit or an iteration count (options iterations=N)")
     run = _Run(problem, settings, monitor, seed, hints, plugins)
+    try:
+        return _loop(run, warm_start)
+    finally:
+        if isinstance(run.tree, HighsTree):
+            run.tree.close()  # its paused thread ends with the run
+
+
+def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:
+    """The initial run, then the bandit's iterations until a limit (see :func:`search`)."""
+    problem, settings, seed = run.problem, run.settings, run.seed
     budget = run.remaining()
     initial = budget * settings.initial_share if np.isfinite(budget) else 10.0
     first = run.attempt(None, warm_start, None, initial)

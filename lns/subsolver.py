@@ -5,12 +5,14 @@ bounds that differ from the last iteration, adds the neighbourhood's extra rows 
 again before the next one), swaps the objective when asked, and cuts the search off at the
 incumbent's objective: SCIP through its objective limit, HiGHS through a row
 ``c @ x <= cutoff`` kept in the model. The incumbent goes in as a warm start.
-:class:`ScipTree` is different: SCIP's own search of the full model, never reset, resumed
-for a while whenever the search asks.
+:class:`ScipTree` and :class:`HighsTree` are different: the backend's own search of the
+full model, never reset, resumed for a while whenever the search asks (HiGHS's in a thread
+of its own, paused between turns).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,13 +24,21 @@ import pyscipopt
 from pyscipopt import SCIP_EVENTTYPE
 from pyscipopt.scip import Term
 
-from hybridsolve.mip import Problem, ScipPlugin, UsageError
+from hybridsolve.mip import Problem, ScipPlugin, SolverError, UsageError
 from hybridsolve.mip.highs import build_highs
 from hybridsolve.mip.scip import build_scip, install_plugins
 
 from .neighbourhood import Neighbourhood
 
-__all__ = ["SUBSOLVERS", "Attempt", "HighsSubSolver", "ScipSubSolver", "ScipTree", "SubSolver"]
+__all__ = [
+    "SUBSOLVERS",
+    "Attempt",
+    "HighsSubSolver",
+    "HighsTree",
+    "ScipSubSolver",
+    "ScipTree",
+    "SubSolver",
+]
 
 #: ``found(x)`` receives every improving solution of a sub-MIP as it is found.
 Found = Callable[[np.ndarray], None]
@@ -346,15 +356,7 @@ class HighsSubSolver:
 
     def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
         self.problem = problem
-        h = self.highs = build_highs(problem)
-        settings = {"random_seed": int(seed), "threads": 1, "mip_rel_gap": 0.0}
-        for key, value in {**settings, **(options or {})}.items():
-            try:
-                status = h.setOptionValue(key, value)
-            except (TypeError, ValueError) as exc:
-                raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
-            if status == highspy.HighsStatus.kError:
-                raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+        h = self.highs = _highs_model(problem, seed, options)
         used = np.flatnonzero(problem.c).astype(np.int32)
         h.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(used), used, problem.c[used])
         self.cutoff_row = problem.num_cons
@@ -440,6 +442,156 @@ class HighsSubSolver:
         dual = info.mip_dual_bound
         dual = float(dual) if np.isfinite(dual) and abs(dual) < highspy.kHighsInf else None
         return Attempt(status, tracker.x, time.perf_counter() - began, dual)
+
+
+def _highs_model(problem: Problem, seed: int, options: dict[str, Any] | None) -> highspy.Highs:
+    """A silent one-thread ``Highs`` of the full problem, proving to a zero gap, with
+    ``options`` on top.
+
+    Raises
+    ------
+    UsageError
+        An unknown option or a bad value.
+    """
+    h = build_highs(problem)
+    settings = {"random_seed": int(seed), "threads": 1, "mip_rel_gap": 0.0}
+    for key, value in {**settings, **(options or {})}.items():
+        try:
+            status = h.setOptionValue(key, value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
+        if status == highspy.HighsStatus.kError:
+            raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+    return h
+
+
+class HighsTree:
+    """HiGHS's branch and bound on the full model, paused between its turns, never restarted.
+
+    HiGHS has no resumable solve call, so the search runs in a thread of its own and pauses
+    by blocking inside its own interrupt callbacks (simplex, IPM and MIP) once the turn's
+    time is up or the search is stopping; :meth:`solve` gives it the next turn and waits
+    until it pauses again (or finishes). Only one side runs at a time, so a one-thread run
+    stays one thread. The incumbent of the LNS reaches HiGHS through its user-solution
+    callback (``cbMipUserSolution``), so its pruning uses the best solution the search
+    knows. A finished search reports ``optimal`` (or ``infeasible``/``unbounded``) with
+    its dual bound. :meth:`close` interrupts the paused search and joins its thread.
+
+    Parameters
+    ----------
+    problem : Problem
+        The full model.
+    seed : int
+        HiGHS's random seed.
+    options : dict, optional
+        HiGHS options, passed through.
+    """
+
+    name = "highs"
+
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
+        self.problem = problem
+        h = self.highs = _highs_model(problem, seed, options)
+        self.nodes = 0  #: branch-and-bound nodes so far (HiGHS's own count)
+        self.runs = 0  #: calls of ``Highs.run`` (one: the search is never restarted)
+        self.dual_bound: float | None = None
+        self.primal_bound: float | None = None  #: HiGHS's incumbent value, injected ones included
+        self._turn = threading.Event()  # set while HiGHS may run
+        self._paused = threading.Event()  # set while HiGHS waits (or has finished)
+        self._thread: threading.Thread | None = None
+        self._deadline = 0.0
+        self._closing = False
+        self._finished = False
+        self._failure: BaseException | None = None
+        self._pending: np.ndarray | None = None  # a complete solution to hand over
+        self._stop: Stop = lambda: False
+        self._tracker: _Tracker | None = None
+        h.cbMipImprovingSolution.subscribe(self._on_solution)
+        h.cbMipUserSolution.subscribe(self._on_user_solution)
+        for hook in (h.cbMipInterrupt, h.cbSimplexInterrupt, h.cbIpmInterrupt):
+            hook.subscribe(self._on_tick)
+
+    def _on_solution(self, event) -> None:
+        if self._tracker is not None:
+            self._tracker.offer(np.array(event.data_out.mip_solution)[: self.problem.num_vars])
+
+    def _on_user_solution(self, event) -> None:
+        if self._pending is not None:
+            event.data_in.setSolution(self._pending)
+            self._pending = None
+
+    def _on_tick(self, event) -> None:
+        """HiGHS's interrupt callbacks: pause here when the turn is over."""
+        if event.data_out.mip_node_count:
+            self.nodes = max(self.nodes, int(event.data_out.mip_node_count))
+        for field in ("dual_bound", "primal_bound"):
+            bound = float(getattr(event.data_out, f"mip_{field}"))
+            if np.isfinite(bound) and abs(bound) < highspy.kHighsInf:
+                setattr(self, field, bound)
+        if not self._closing and time.perf_counter() < self._deadline and not self._stop():
+            return
+        if not self._closing:
+            self._turn.clear()
+            self._paused.set()
+            self._turn.wait()
+        if self._closing:
+            event.interrupt()
+
+    def _search(self) -> None:
+        try:
+            self.runs += 1
+            self.highs.run()
+        except BaseException as exc:  # reported by solve(), in the main thread
+            self._failure = exc
+        finally:
+            self._finished = True
+            self._paused.set()
+
+    def solve(
+        self, *, start: np.ndarray | None, cutoff: float | None, time_limit: float, stop: Stop,
+        found: Found,
+    ) -> Attempt:  # fmt: skip
+        """Give the search ``time_limit`` more seconds; ``optimal`` once it is proven."""
+        began = time.perf_counter()
+        tracker = _Tracker(self.problem, found, cutoff)
+        if not self._finished:
+            if start is not None and not np.isnan(start).any():
+                if self._thread is None:
+                    index = np.arange(len(start), dtype=np.int32)
+                    self.highs.setSolution(len(start), index, start.astype(np.float64))
+                else:
+                    self._pending = start.astype(np.float64)
+            self._stop, self._tracker = stop, tracker
+            self._deadline = began + max(time_limit, 1e-3)
+            self._paused.clear()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._search, name="hybridsolve-highs",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+            else:
+                self._turn.set()
+            self._paused.wait()
+            self._tracker = None
+        if self._failure is not None:
+            raise SolverError(f"HiGHS failed on the full model: {self._failure}")
+        status = "limit"
+        if self._finished:
+            status = _HIGHS_STATUS.get(self.highs.getModelStatus(), "limit")
+            info = self.highs.getInfo()
+            if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+                tracker.offer(np.array(self.highs.getSolution().col_value)[: self.problem.num_vars])
+            dual = info.mip_dual_bound if self.problem.is_mip else info.objective_function_value
+            if np.isfinite(dual) and abs(dual) < highspy.kHighsInf:
+                self.dual_bound = float(dual)
+        return Attempt(status, tracker.x, time.perf_counter() - began, self.dual_bound)
+
+    def close(self) -> None:
+        """Interrupt a paused search and wait for its thread to end."""
+        if self._thread is None or self._finished:
+            return
+        self._closing = True
+        self._turn.set()
+        self._thread.join()
 
 
 #: Sub-solver classes by backend name.

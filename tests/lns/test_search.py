@@ -155,7 +155,9 @@ def test_cli_prints_progress_and_bandit_statistics(tmp_path, medium):
     assert sum(line.startswith("*") for line in lines) >= 2  # incumbent progress lines
     assert any(line.startswith("lns ") and "highs sub-MIPs" in line for line in lines)
     arms = [line for line in lines if re.match(r"^  [a-z_]+-[0-9.]+ +[0-9]+ +[0-9]+", line)]
-    assert arms and sum(int(line.split()[1]) for line in arms) == int(
+    tree = [line for line in lines if re.match(r"^  tree +[0-9]+ +[0-9]+", line)]
+    assert arms and len(tree) == 1  # HiGHS's own search is an arm too
+    assert sum(int(line.split()[1]) for line in arms + tree) == int(
         next(line for line in lines if line.startswith("lns ")).split()[1]
     )  # pulls add up to the iterations
     js = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=60)
