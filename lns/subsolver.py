@@ -555,11 +555,11 @@ class HighsTree:
         began = time.perf_counter()
         tracker = _Tracker(self.problem, found, cutoff)
         if not self._finished:
-            if start is not None and not np.isnan(start).any():
-                if self._thread is None:
-                    index = np.arange(len(start), dtype=np.int32)
-                    self.highs.setSolution(len(start), index, start.astype(np.float64))
-                else:
+            if start is not None:  # partial starts before the first turn, complete ones later
+                given = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+                if self._thread is None and len(given):
+                    self.highs.setSolution(len(given), given, start[given].astype(np.float64))
+                elif len(given) == len(start):
                     self._pending = start.astype(np.float64)
             self._stop, self._tracker = stop, tracker
             self._deadline = began + max(time_limit, 1e-3)
