@@ -412,8 +412,8 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
     try:
         return _loop(run, warm_start)
     finally:
-        if isinstance(run.tree, HighsTree):
-            run.tree.close()  # its paused thread ends with the run
+        if isinstance(run.tree, HighsTree):  # its search ends with the run
+            run.tree.close(timeout=HighsTree.OVERRUN)
 
 
 def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:

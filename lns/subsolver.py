@@ -12,8 +12,10 @@ of its own, paused between turns).
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -471,11 +473,18 @@ class HighsTree:
     HiGHS has no resumable solve call, so the search runs in a thread of its own and pauses
     by blocking inside its own interrupt callbacks (simplex, IPM and MIP) once the turn's
     time is up or the search is stopping; :meth:`solve` gives it the next turn and waits
-    until it pauses again (or finishes). Only one side runs at a time, so a one-thread run
-    stays one thread. The incumbent of the LNS reaches HiGHS through its user-solution
-    callback (``cbMipUserSolution``), so its pruning uses the best solution the search
-    knows. A finished search reports ``optimal`` (or ``infeasible``/``unbounded``) with
-    its dual bound. :meth:`close` interrupts the paused search and joins its thread.
+    until it pauses (or finishes). The incumbent of the LNS reaches HiGHS through its
+    user-solution callback (``cbMipUserSolution``), so its pruning uses the best solution
+    the search knows. A finished search reports ``optimal`` (or ``infeasible``,
+    ``unbounded``) with its dual bound.
+
+    HiGHS calls back every few tenths of a second, but some stretches (root cuts and
+    heuristics) go up to about a second without a callback. :meth:`solve` therefore
+    returns at most :data:`OVERRUN` seconds after its turn or a stop request even when
+    HiGHS has not paused yet; HiGHS then pauses at its next callback, running beside the
+    next arm until then. :meth:`close` interrupts the search at its next callback; trees
+    still running when Python exits are closed and joined first (``atexit``), so HiGHS's
+    threads never outlive the interpreter.
 
     Parameters
     ----------
@@ -489,6 +498,9 @@ class HighsTree:
 
     name = "highs"
 
+    #: Seconds :meth:`solve` waits past its turn (or a stop request) for HiGHS to pause.
+    OVERRUN = 0.05
+
     def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
         self.problem = problem
         h = self.highs = _highs_model(problem, seed, options)
@@ -496,6 +508,7 @@ class HighsTree:
         self.runs = 0  #: calls of ``Highs.run`` (one: the search is never restarted)
         self.dual_bound: float | None = None
         self.primal_bound: float | None = None  #: HiGHS's incumbent value, injected ones included
+        self._lock = threading.Lock()  # the pause handshake: deadline, events, closing
         self._turn = threading.Event()  # set while HiGHS may run
         self._paused = threading.Event()  # set while HiGHS waits (or has finished)
         self._thread: threading.Thread | None = None
@@ -512,13 +525,14 @@ class HighsTree:
             hook.subscribe(self._on_tick)
 
     def _on_solution(self, event) -> None:
-        if self._tracker is not None:
-            self._tracker.offer(np.array(event.data_out.mip_solution)[: self.problem.num_vars])
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.offer(np.array(event.data_out.mip_solution)[: self.problem.num_vars])
 
     def _on_user_solution(self, event) -> None:
-        if self._pending is not None:
-            event.data_in.setSolution(self._pending)
-            self._pending = None
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            event.data_in.setSolution(pending)
 
     def _on_tick(self, event) -> None:
         """HiGHS's interrupt callbacks: pause here when the turn is over."""
@@ -528,12 +542,13 @@ class HighsTree:
             bound = float(getattr(event.data_out, f"mip_{field}"))
             if np.isfinite(bound) and abs(bound) < highspy.kHighsInf:
                 setattr(self, field, bound)
-        if not self._closing and time.perf_counter() < self._deadline and not self._stop():
-            return
-        if not self._closing:
-            self._turn.clear()
-            self._paused.set()
-            self._turn.wait()
+        with self._lock:
+            if not self._closing:
+                if time.perf_counter() < self._deadline and not self._stop():
+                    return
+                self._turn.clear()
+                self._paused.set()
+        self._turn.wait()
         if self._closing:
             event.interrupt()
 
@@ -561,17 +576,20 @@ class HighsTree:
                     self.highs.setSolution(len(given), given, start[given].astype(np.float64))
                 elif len(given) == len(start):
                     self._pending = start.astype(np.float64)
-            self._stop, self._tracker = stop, tracker
-            self._deadline = began + max(time_limit, 1e-3)
-            self._paused.clear()
+            end = began + max(time_limit, 1e-3)
+            with self._lock:
+                self._stop, self._tracker = stop, tracker
+                self._deadline = end
+                self._paused.clear()
+                self._turn.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._search, name="hybridsolve-highs",
                                                 daemon=True)  # fmt: skip
+                _LIVE.add(self)
                 self._thread.start()
-            else:
-                self._turn.set()
-            self._paused.wait()
-            self._tracker = None
+            while not self._paused.wait(0.01):
+                if time.perf_counter() > end + self.OVERRUN or stop():
+                    break
         if self._failure is not None:
             raise SolverError(f"HiGHS failed on the full model: {self._failure}")
         status = "limit"
@@ -585,13 +603,25 @@ class HighsTree:
                 self.dual_bound = float(dual)
         return Attempt(status, tracker.x, time.perf_counter() - began, self.dual_bound)
 
-    def close(self) -> None:
-        """Interrupt a paused search and wait for its thread to end."""
-        if self._thread is None or self._finished:
+    def close(self, timeout: float | None = None) -> None:
+        """Have the search interrupt itself at its next callback; wait up to ``timeout`` s
+        (``None``: until its thread has ended)."""
+        if self._thread is None:
             return
-        self._closing = True
-        self._turn.set()
-        self._thread.join()
+        with self._lock:
+            self._closing = True
+            self._turn.set()
+        self._thread.join(timeout)
+
+
+#: Trees whose thread was started; :func:`_close_all` joins the ones still running at exit.
+_LIVE: weakref.WeakSet[HighsTree] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for tree in list(_LIVE):
+        tree.close()
 
 
 #: Sub-solver classes by backend name.
