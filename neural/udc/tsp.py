@@ -190,10 +190,13 @@ def conquer(instance: TSP, unit: np.ndarray, pieces: list[np.ndarray],
     variants = _variants(conqueror.variants)
     for m, members in by_length.items():
         paths = np.stack([pieces[i] for i in members])  # [S, m]
+        # per variant: the paths in its direction, and their nodes in token order
+        # (first node, last node, then the interior), which the local indices refer to
+        directed = [paths[:, ::-1] if backwards else paths for backwards, _ in variants]
+        arranged = [np.concatenate([ends[:, :1], ends[:, -1:], ends[:, 1:-1]], axis=1)
+                    for ends in directed]  # fmt: skip
         rows = []
-        for backwards, symmetry in variants:
-            ends = paths[:, ::-1] if backwards else paths
-            order = np.concatenate([ends[:, :1], ends[:, -1:], ends[:, 1:-1]], axis=1)
+        for (_, symmetry), order in zip(variants, arranged):
             xy = unit[order]
             rows.append(xy if symmetry == 0 else
                         np.stack([dihedral(row, symmetry) for row in xy]))  # fmt: skip
@@ -201,11 +204,10 @@ def conquer(instance: TSP, unit: np.ndarray, pieces: list[np.ndarray],
         count, width = len(members), conqueror.beam
         candidates = np.empty((len(variants), width, count, m), dtype=np.int64)
         for v, (backwards, _) in enumerate(variants):
-            ends = paths[:, ::-1] if backwards else paths
-            arranged = np.concatenate([ends[:, :1], ends[:, -1:], ends[:, 1:-1]], axis=1)
+            ends = directed[v]
             for w in range(width):
                 chosen = local[v * count : (v + 1) * count, w]
-                interior = np.take_along_axis(arranged, chosen, axis=1)
+                interior = np.take_along_axis(arranged[v], chosen, axis=1)
                 path = np.concatenate([ends[:, :1], interior, ends[:, -1:]], axis=1)
                 candidates[v, w] = path[:, ::-1] if backwards else path
         candidates = candidates.reshape(-1, count, m)
