@@ -33,7 +33,7 @@ from .decode import decode
 from .model import BQPolicy
 from .problem import BQProblem, get
 
-__all__ = ["bq", "load_policy"]
+__all__ = ["bq", "improve_answer", "load_policy"]
 
 
 def load_policy(
@@ -75,9 +75,10 @@ def load_policy(
     return load_model(weights, BQPolicy, device=device, problem=problem)
 
 
-def _polish(problem: BQProblem, instance: Any, answer: Any, seed: int,
-            seconds: float | None) -> Any:  # fmt: skip
-    """comb's local search from the decoded answer (:func:`hybridsolve.comb.improve`)."""
+def improve_answer(problem: BQProblem, instance: Any, answer: Any, seed: int,
+                   seconds: float | None) -> Any:  # fmt: skip
+    """comb's local search from an answer in comb's form (:func:`hybridsolve.comb.improve`),
+    its result in the same form (``problem.answer``); BQ's and UDC's ``polish``."""
     from hybridsolve.comb import improve
 
     return getattr(improve(instance, answer, time_limit=seconds, seed=seed), problem.answer)
@@ -160,6 +161,6 @@ def bq(
     remaining = tracker.remaining()
     if polish and remaining > 0:
         seconds = None if remaining == float("inf") else remaining
-        answer = _polish(problem, instance, answer, seed, seconds)
+        answer = improve_answer(problem, instance, answer, seed, seconds)
         tracker.record(problem.cost(instance, answer))
     return answer

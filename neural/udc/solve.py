@@ -48,8 +48,8 @@ from hybridsolve.comb._search import Tracker
 from hybridsolve.comb.routing import CVRP, TSP
 from hybridsolve.mip.errors import ProblemError, UsageError
 
-from ..bq.problem import check_knn
-from ..bq.solve import load_policy
+from ..bq.problem import BQProblem, check_knn, get
+from ..bq.solve import improve_answer, load_policy
 from ..bq.tsp import unit_coords
 from ..runtime import device as resolve_device
 from . import cvrp as cvrp_rounds
@@ -104,9 +104,9 @@ def _knn(value: Any, entry: dict[str, Any]) -> int | None:
     return check_knn(value)
 
 
-def _start(instance: Any, divider: str, start: str | None, seed: int,
+def _start(instance: Any, problem: BQProblem, divider: str, start: str | None, seed: int,
            divider_weights: str | None, device: torch.device) -> Any:  # fmt: skip
-    """The divider's initial solution in comb's form."""
+    """The divider's initial solution in comb's form (``problem.answer``)."""
     from hybridsolve.comb import solve
     from hybridsolve.comb.solve import methods
 
@@ -123,18 +123,7 @@ def _start(instance: Any, divider: str, start: str | None, seed: int,
     allowed = [m for m in methods(instance) if m not in ("ils", "local_search")]
     if name not in allowed:
         raise UsageError(f"start must be one of {', '.join(allowed)}, got {name!r}")
-    found = solve(instance, name, seed=seed)
-    return found.tour if isinstance(instance, TSP) else list(found.routes)
-
-
-def _polish(instance: Any, answer: Any, tracker: Tracker, seed: int) -> Any:
-    from hybridsolve.comb import improve
-
-    left = tracker.remaining()
-    seconds = None if left == float("inf") else max(left, 1e-3)
-    found = improve(instance, answer, time_limit=seconds, seed=seed)
-    tracker.record(found.cost)
-    return found.tour if isinstance(instance, TSP) else list(found.routes)
+    return getattr(solve(instance, name, seed=seed), problem.answer)
 
 
 def udc(
@@ -224,7 +213,7 @@ def udc(
         raise UsageError("UDC needs node coordinates; this instance has only a distance matrix")
     if divider not in DIVIDERS:
         raise UsageError(f"divider must be one of {', '.join(DIVIDERS)}, got {divider!r}")
-    problem = "tsp" if kind is TSP else "cvrp"
+    problem = get(instance)
     size = _integer("size", size, 4)
     limit = None if rounds is None else _integer("rounds", rounds, 0)
     patience = _integer("patience", patience, 1)
@@ -233,16 +222,16 @@ def udc(
     batch = _integer("batch", batch, 1)
     sampling, polish = _flag("sampling", sampling), _flag("polish", polish)
     dev = resolve_device(device)
-    policy, entry = load_policy(problem if weights is None else weights, device=dev,
-                                problem=problem)  # fmt: skip
+    policy, entry = load_policy(problem.name if weights is None else weights, device=dev,
+                                problem=problem.name)  # fmt: skip
     policy.eval()
     generator = torch.Generator().manual_seed(seed) if sampling else None
     conqueror = tsp_rounds.Conqueror(policy, _knn(knn, entry), variants, beam, generator, dev,
                                      batch)  # fmt: skip
     if divider_weights is not None and divider != "learned":
         raise UsageError("divider_weights are the learned divider's; add divider=learned")
-    answer = _start(instance, divider, start, seed, divider_weights, dev)
-    cost = _cost(instance, answer)
+    answer = _start(instance, problem, divider, start, seed, divider_weights, dev)
+    cost = problem.cost(instance, answer)
     tracker.record(cost)
     label = "learned divider" if divider == "learned" else start or _DEFAULT_START[kind]
     log.info("start (%s): cost %.10g", label, cost)
@@ -258,7 +247,7 @@ def udc(
         while (limit is None or r < limit) and idle < patience and pace.left() > 0:
             answer, improved, parts = one_round(instance, unit, answer, conqueror, size, r,
                                                 pace)  # fmt: skip
-            new = _cost(instance, answer)
+            new = problem.cost(instance, answer)
             gain = (cost - new) / cost if cost > 0 else 0.0
             log.info("round %d: cost %.10g, gain %.3f%%, %d/%d sub-problems improved",
                      r + 1, new, 100 * gain, improved, parts)  # fmt: skip
@@ -267,7 +256,10 @@ def udc(
             tracker.record(cost)
             r += 1
     if polish:
-        answer = _polish(instance, answer, tracker, seed)
+        left = tracker.remaining()
+        answer = improve_answer(problem, instance, answer, seed,
+                         None if left == float("inf") else max(left, 1e-3))  # fmt: skip
+        tracker.record(problem.cost(instance, answer))
     return answer
 
 
@@ -306,12 +298,6 @@ class Pace:
         """Record that ``count`` sub-problems took since ``began`` (tracker seconds)."""
         if count:
             self.per_item = (self.tracker.elapsed() - began) / count
-
-
-def _cost(instance: Any, answer: Any) -> float:
-    if isinstance(instance, TSP):
-        return instance.tour_cost(answer)
-    return instance.routes_cost(answer)
 
 
 def batches(count: int, conqueror: tsp_rounds.Conqueror, pace: Pace) -> Iterator[slice]:
