@@ -437,13 +437,22 @@ class HighsSubSolver:
         h.run()
         tracker = self._tracker
         self._tracker = None
-        info = h.getInfo()
-        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            tracker.offer(np.array(h.getSolution().col_value)[: self.problem.num_vars])
-        status = _HIGHS_STATUS.get(h.getModelStatus(), "limit")
-        dual = info.mip_dual_bound
-        dual = float(dual) if np.isfinite(dual) and abs(dual) < highspy.kHighsInf else None
+        status = _highs_outcome(h, self.problem, tracker)
+        dual = _bound(h.getInfo().mip_dual_bound)
         return Attempt(status, tracker.x, time.perf_counter() - began, dual)
+
+
+def _bound(value: float) -> float | None:
+    """A bound HiGHS reports, ``None`` where it is infinite (none known)."""
+    value = float(value)
+    return value if np.isfinite(value) and abs(value) < highspy.kHighsInf else None
+
+
+def _highs_outcome(h: highspy.Highs, problem: Problem, tracker: _Tracker) -> str:
+    """After ``h.run()``: its solution offered to ``tracker``, its status as an Attempt's."""
+    if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+        tracker.offer(np.array(h.getSolution().col_value)[: problem.num_vars])
+    return _HIGHS_STATUS.get(h.getModelStatus(), "limit")
 
 
 def _highs_model(problem: Problem, seed: int, options: dict[str, Any] | None) -> highspy.Highs:
@@ -539,8 +548,8 @@ class HighsTree:
         if event.data_out.mip_node_count:
             self.nodes = max(self.nodes, int(event.data_out.mip_node_count))
         for field in ("dual_bound", "primal_bound"):
-            bound = float(getattr(event.data_out, f"mip_{field}"))
-            if np.isfinite(bound) and abs(bound) < highspy.kHighsInf:
+            bound = _bound(getattr(event.data_out, f"mip_{field}"))
+            if bound is not None:
                 setattr(self, field, bound)
         with self._lock:
             if not self._closing:
@@ -594,13 +603,11 @@ class HighsTree:
             raise SolverError(f"HiGHS failed on the full model: {self._failure}")
         status = "limit"
         if self._finished:
-            status = _HIGHS_STATUS.get(self.highs.getModelStatus(), "limit")
+            status = _highs_outcome(self.highs, self.problem, tracker)
             info = self.highs.getInfo()
-            if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-                tracker.offer(np.array(self.highs.getSolution().col_value)[: self.problem.num_vars])
-            dual = info.mip_dual_bound if self.problem.is_mip else info.objective_function_value
-            if np.isfinite(dual) and abs(dual) < highspy.kHighsInf:
-                self.dual_bound = float(dual)
+            dual = _bound(info.mip_dual_bound if self.problem.is_mip
+                          else info.objective_function_value)  # fmt: skip
+            self.dual_bound = self.dual_bound if dual is None else dual
         return Attempt(status, tracker.x, time.perf_counter() - began, self.dual_bound)
 
     def close(self, timeout: float | None = None) -> None:
