@@ -146,7 +146,11 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bench.add_argument(
         "--solvers", default="scip,highs", metavar="A,B",
-        help="comma-separated: registered solvers, peers (scip-raw), module:function plug-ins",
+        help="comma-separated: registered solvers, peers (scip-raw), module:function plug-ins, "
+        "guided variants SOLVER+hints, scip+gnn / lns+gnn, and lns+warm: the LNS whose bandit "
+        "starts from what the runs before it learned (state in DB-without-suffix.bandit/); the "
+        "lns+warm runs of one seed form a chain that runs one at a time, in instance order, "
+        "while other runs go side by side (--jobs)",
     )  # fmt: skip
     bench.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="per run")
     bench.add_argument("--seeds", default="0", metavar="0,1,2", help="solver seeds")
@@ -447,17 +451,28 @@ def _branching_line(stats: dict, runtime: float) -> str:
 
 
 def _operator_table(stats: dict) -> str:
-    """The LNS bandit statistics: pulls, improvements and time per arm."""
+    """The LNS statistics: the run, the tree searches, and pulls, improvements and time per
+    arm (an operator at one rate with its sub-MIP solver, or a tree)."""
     initial = stats.get("initial", {})
+    memory = stats.get("bandit_state")
+    warm = "" if memory is None else (
+        f"; bandit state {memory['file']} ({memory['earlier_runs']} earlier runs, "
+        f"{memory['replayed']} observations replayed)")  # fmt: skip
     lines = [
-        f"lns         {stats['iterations']} iterations, {stats['backend']} sub-MIPs, "
+        f"lns         {stats['iterations']} iterations, "
+        f"{stats['backend'].replace('both', 'scip+highs')} sub-MIPs, "
         f"{stats['policy']} bandit; initial run {initial.get('seconds', 0):.1f} s "
-        f"-> {initial.get('objective', '-')}",
-        f"{'  arm':24} {'pulls':>6} {'improved':>9} {'solved':>7} {'limit':>6} {'seconds':>8}",
+        f"-> {initial.get('objective', '-')}{warm}",
     ]
+    for backend, tree in stats.get("trees", {}).items():
+        bound = tree["dual_bound"]
+        lines.append(f"tree@{backend:6} {tree['nodes']} nodes, dual bound "
+                     f"{'-' if bound is None else f'{bound:.10g}'}")  # fmt: skip
+    lines.append(f"{'  arm':30} {'pulls':>6} {'improved':>9} {'solved':>7} {'limit':>6} "
+                 f"{'seconds':>8}")  # fmt: skip
     for name, arm in stats["operators"].items():
         lines.append(
-            f"  {name:22} {arm['pulls']:>6} {arm['improvements']:>9} {arm['solved']:>7} "
+            f"  {name:28} {arm['pulls']:>6} {arm['improvements']:>9} {arm['solved']:>7} "
             f"{arm['limits']:>6} {arm['seconds']:>8.1f}"
         )
     return "\n".join(lines)

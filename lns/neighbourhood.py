@@ -9,6 +9,8 @@ import scipy.sparse as sp
 
 from hybridsolve.mip import Hints, Problem
 
+from .relax import LocalBranchingLP
+
 __all__ = ["Context", "Neighbourhood", "Row"]
 
 
@@ -81,6 +83,8 @@ class Context:
     hints : Hints or None
         Predicted values and confidences (:class:`hybridsolve.mip.Hints`), for the hint
         operators; ``None`` without hints.
+    relax_time : float
+        Seconds allowed for one solve of :meth:`local_branching_lp` (LB-RELAX).
     """
 
     problem: Problem
@@ -90,7 +94,9 @@ class Context:
     elite: list[np.ndarray] = field(default_factory=list)
     scale: float = 1.0
     hints: Hints | None = None
+    relax_time: float = 1.0
     _columns: sp.csc_matrix | None = field(default=None, init=False, repr=False)
+    _lb_lp: LocalBranchingLP | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         p = self.problem
@@ -103,6 +109,16 @@ class Context:
         if self._columns is None:
             self._columns = self.problem.A.tocsc()
         return self._columns
+
+    def local_branching_lp(self) -> LocalBranchingLP:
+        """The LP relaxation of local branching around an incumbent (built once)."""
+        if self._lb_lp is None:
+            self._lb_lp = LocalBranchingLP(self.problem, self.binary)
+        return self._lb_lp
+
+    def __getstate__(self) -> dict:
+        """Pickle without the HiGHS model of :meth:`local_branching_lp` (rebuilt on use)."""
+        return {**self.__dict__, "_lb_lp": None}
 
     def rate(self, rate: float) -> float:
         """An operator's destroy rate after the adaptive scale, kept in ``[0.02, 0.95]``."""

@@ -6,7 +6,9 @@ incumbent (file order), ``value`` its objective in the model's sense (offset inc
 :meth:`Context.rate`). Only integer variables are ever fixed or bounded; continuous
 variables keep the model's bounds, so the incumbent is always feasible for the sub-MIP of
 the operators that fix to it. The hint operators (:data:`HINTED`) use the predictions of
-:attr:`Context.hints` and join the portfolio only when there are some.
+:attr:`Context.hints` and join the portfolio only when there are some. Scoring operators
+(:func:`disagreement`, :func:`lb_relax`) free the integer variables whose LP value is
+farthest from the incumbent first.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ __all__ = [
     "constraint",
     "crossover",
     "dins",
+    "disagreement",
     "hint_confident",
     "hint_disagree",
+    "lb_relax",
     "local_branching",
     "mutation",
     "portfolio",
@@ -49,10 +53,21 @@ def mutation(
     return ctx.free_first(x, rng.permutation(ctx.integer), rate)
 
 
-def _disagreeing_first(ctx: Context, differs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Integer variables, those flagged in ``differs`` first, each group shuffled."""
-    idx = ctx.integer
-    return np.concatenate([rng.permutation(idx[differs]), rng.permutation(idx[~differs])])
+def _highest_first(ctx: Context, score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integer variables by decreasing ``score`` (one per integer variable), ties at random.
+
+    Scores up to the tolerance count as 0, so the variables that score nothing come last in
+    a random order: freeing a prefix frees the best scored ones and fills up at random.
+    """
+    score = np.where(score > _TOL, score, 0.0)
+    order = np.argsort(-score, kind="stable")
+    ranked = ctx.integer[order]
+    ends = np.flatnonzero(np.diff(score[order])) + 1
+    starts, stops = np.r_[0, ends], np.r_[ends, len(order)]
+    tied = stops - starts > 1
+    for start, stop in zip(starts[tied], stops[tied]):
+        rng.shuffle(ranked[start:stop])
+    return ranked
 
 
 def rins(
@@ -65,9 +80,21 @@ def rins(
     """
     assert ctx.lp is not None
     idx = ctx.integer
-    return ctx.free_first(
-        x, _disagreeing_first(ctx, np.abs(x[idx] - ctx.lp[idx]) > _TOL, rng), rate
-    )
+    differs = np.abs(x[idx] - ctx.lp[idx]) > _TOL
+    return ctx.free_first(x, _highest_first(ctx, differs.astype(float), rng), rate)
+
+
+def disagreement(
+    ctx: Context, x: np.ndarray, value: float, rate: float, rng: np.random.Generator
+) -> Neighbourhood:
+    """Free the integer variables where the LP optimum is farthest from the incumbent.
+
+    A graded RINS: the integer variables ranked by ``|lp_j - x*_j|`` (ties at random), the
+    first ``rate`` share is freed and the rest stay fixed to the incumbent.
+    """
+    assert ctx.lp is not None
+    idx = ctx.integer
+    return ctx.free_first(x, _highest_first(ctx, np.abs(ctx.lp[idx] - x[idx]), rng), rate)
 
 
 def rens(
@@ -137,6 +164,28 @@ def local_branching(
     return Neighbourhood(p.col_lower.copy(), p.col_upper.copy(), (row,), free=k)
 
 
+def lb_relax(
+    ctx: Context, x: np.ndarray, value: float, rate: float, rng: np.random.Generator
+) -> Neighbourhood:
+    """LB-RELAX with random fill (Huang, Hoon, Xu, Dilkina et al. 2023).
+
+    Solves the LP relaxation of local branching around the incumbent (at most ``k`` of
+    the binaries flip, ``k = max(1, rate * #integers)``; :meth:`Context.local_branching_lp`
+    within :attr:`Context.relax_time`), frees the ``k`` integer variables where its
+    optimum is farthest from the incumbent (ties and the fill up to ``k`` at random) and
+    fixes the rest to the incumbent. Without binaries the root LP optimum
+    (:attr:`Context.lp`) scores the variables; where the LP fails or there is none, the
+    order is random (:func:`mutation`).
+    """
+    idx = ctx.integer
+    k = max(1, int(round(ctx.rate(rate) * len(idx))))
+    lp = ctx.lp
+    if len(ctx.binary):
+        lp = ctx.local_branching_lp().solve(x, k, ctx.relax_time)
+    score = np.zeros(len(idx)) if lp is None else np.abs(lp[idx] - x[idx])
+    return ctx.fixing(x, np.sort(_highest_first(ctx, score, rng)[k:]))
+
+
 def improvement_row(ctx: Context, value: float, delta: float) -> Row:
     """The row ``c @ x`` better than ``value`` by at least ``delta`` (``delta`` 0: no worse)."""
     p = ctx.problem
@@ -187,7 +236,7 @@ def crossover(
     other = others[int(rng.integers(len(others)))]
     idx = ctx.integer
     differs = np.abs(np.round(x[idx]) - np.round(other[idx])) > _TOL
-    order = _disagreeing_first(ctx, differs, rng)
+    order = _highest_first(ctx, differs.astype(float), rng)
     count = int(differs.sum()) + int(round(ctx.rate(rate) * (~differs).sum()))
     return ctx.fixing(x, np.sort(order[count:]))
 
@@ -258,7 +307,7 @@ def hint_disagree(
     idx = ctx.integer
     predicted = np.round(np.nan_to_num(ctx.hints.value[idx]))
     differs = hinted[idx] & (np.abs(np.round(x[idx]) - predicted) > _TOL)
-    return ctx.free_first(x, _disagreeing_first(ctx, differs, rng), rate)
+    return ctx.free_first(x, _highest_first(ctx, differs.astype(float), rng), rate)
 
 
 def _most_confident(ctx: Context, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -314,6 +363,8 @@ OPERATORS: dict[str, tuple[Operator, tuple[float, ...], bool, bool]] = {
     "rins": (rins, (0.3, 0.5), True, False),
     "rens": (rens, (0.2,), True, False),
     "dins": (dins, (0.2,), True, False),
+    "disagreement": (disagreement, (0.1, 0.3), True, False),
+    "lb_relax": (lb_relax, (0.1, 0.3), False, True),
     "local_branching": (local_branching, (0.05, 0.15), False, True),
     "proximity": (proximity, (0.01,), False, True),
     "crossover": (crossover, (0.2, 0.4), False, False),

@@ -1,28 +1,29 @@
-"""The search: an initial backend run, then ALNS with a multi-armed bandit over the arms.
+"""The search: the exact solvers' own searches first, then ALNS with a bandit over the arms.
 
-The loop is :class:`alns.ALNS` with :class:`alns.select.MABSelector` (mabwiser) picking
-the destroy arm, hill-climbing acceptance and one repair operator, the sub-MIP. The idea
-and the operator families follow Balans (Cai, Kadıoğlu & Dilkina, IJCAI 2025); unlike it,
-sub-MIPs get the incumbent as a warm start and a cutoff at its objective, continuous
-variables are never fixed, each arm's neighbourhood size and the sub-MIP time limit adapt
-to how the last sub-MIPs went (in the spirit of Hendel 2022, "Adaptive large neighborhood
-search for mixed integer programming"), sub-MIPs run with cheap presolving and no cutting
-planes (as SCIP's own LNS heuristics do), SCIP's search of the full model stays alive as one
-more arm, and the whole run keeps to the wall-clock limit.
+The loop is :class:`alns.ALNS` with a :class:`~hybridsolve.lns.bandit.Selector` (mabwiser)
+picking the destroy arm, hill-climbing acceptance and one repair operator, the sub-MIP. The
+idea and the operator families follow Balans (Cai, Kadıoğlu & Dilkina, IJCAI 2025); unlike
+it, an arm is an (operator, sub-MIP solver) pair, so the bandit learns per instance whether
+SCIP or HiGHS repairs a neighbourhood better; sub-MIPs get the incumbent as a warm start
+and a cutoff at its objective, continuous variables are never fixed, each arm's
+neighbourhood size and the sub-MIP time limit adapt to how the last sub-MIPs went (in the
+spirit of Hendel 2022, "Adaptive large neighborhood search for mixed integer
+programming"), sub-MIPs run with cheap presolving and no cutting planes (as SCIP's own LNS
+heuristics do), the searches of the full model by SCIP and by HiGHS stay alive as two more
+arms that share the time by what they achieve, the bandit's statistics can carry over from
+one run to the next (:mod:`~hybridsolve.lns.state`), and the whole run keeps to the
+wall-clock limit.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from alns import ALNS
 from alns.accept import HillClimbing
-from alns.select import MABSelector
-from mabwiser.mab import LearningPolicy
 
 from hybridsolve.mip import (
     Hints,
@@ -37,23 +38,25 @@ from hybridsolve.mip import (
 )
 from hybridsolve.mip import solve as solve_mip
 
+from .bandit import CONTEXTUAL, POLICIES, Selector, instance_features, search_features
 from .neighbourhood import Context, Neighbourhood
 from .operators import HINTED, OPERATORS, Arm, portfolio
+from .state import BanditState
 from .subsolver import SUBSOLVERS, Attempt, HighsTree, ScipTree, SubSolver
 
-__all__ = ["POLICIES", "TREE_SHARE", "Settings", "search"]
+__all__ = ["BACKENDS", "TREE_SHARE", "Settings", "search"]
 
-#: Least and largest share of the search loop's time that the tree search gets.
+#: Least and largest share of the search loop's time that the tree searches get together.
 TREE_SHARE = (0.2, 0.8)
+#: Least share of the trees' time that each tree gets when both run.
+TREE_FLOOR = 0.2
+#: Values of the ``backend`` option and the sub-MIP solvers they stand for.
+BACKENDS = {"scip": ("scip",), "highs": ("highs",), "both": ("scip", "highs")}
+#: Relative primal-dual gap below which a tree's bound proves the incumbent optimal.
+PROOF_GAP = 1e-6
 
-#: Bandit policies: a mabwiser learning policy and the rewards for
-#: (new best, better than current, accepted, rejected).
-POLICIES: dict[str, tuple[Any, tuple[float, float, float, float]]] = {
-    "egreedy": (LearningPolicy.EpsilonGreedy(epsilon=0.15), (5.0, 2.0, 0.0, 0.0)),
-    "ucb1": (LearningPolicy.UCB1(alpha=1.0), (1.0, 0.5, 0.0, 0.0)),
-    "thompson": (LearningPolicy.ThompsonSampling(), (1.0, 1.0, 0.0, 0.0)),
-    "softmax": (LearningPolicy.Softmax(tau=1.0), (5.0, 2.0, 0.0, 0.0)),
-}
+#: The context of a contextual bandit: ``source(problem) -> vector`` (a learned embedding).
+ContextSource = Any
 
 
 @dataclass(frozen=True)
@@ -63,41 +66,58 @@ class Settings:
     Attributes
     ----------
     backend : str
-        Sub-MIP solver: ``"scip"`` or ``"highs"``.
+        Sub-MIP solvers: ``"both"`` (default: every operator as one arm with SCIP and one
+        with HiGHS, and both trees), ``"scip"`` or ``"highs"``.
     policy : str
-        Bandit policy: ``egreedy``, ``ucb1``, ``thompson`` or ``softmax``.
+        Bandit policy (:data:`hybridsolve.lns.bandit.POLICIES`): ``egreedy``, ``ucb1``,
+        ``thompson``, ``softmax``, or the contextual ``linucb`` and ``lints``.
     operators : tuple of str
         Operator families (keys of :data:`hybridsolve.lns.OPERATORS`); all by default.
         The hint families (``hint_disagree``, ``hint_confident``) join only when the
         solve has hints (``hints=`` of :func:`hybridsolve.mip.solve`).
     initial_share : float
-        Share of the time limit for the first run of the backend on the full model (it
-        goes on past it only until a first solution exists).
+        Share of the time limit for the first turns of the trees (shared by them) or,
+        without trees, the first run of a sub-MIP solver on the full model; it goes on
+        past it only until a first solution exists.
     iteration_time : float or None
         First sub-MIP time limit in seconds; by default 5% of the time left after the
         initial run, between 1 and 10 s.
     iterations : int or None
         Stop after this many LNS iterations (with no time limit: required).
     tree : bool
-        Keep the backend's own search of the full model alive (SCIP's, or HiGHS's paused
-        in a thread of its own between its turns): the initial run is that search, and
-        resuming it for one iteration's time is one more bandit arm (``tree``), so the
-        bandit can fall back on the plain solver where the neighbourhoods do not pay. A
-        resumed search that proves optimality ends the run as ``optimal``. Without it the
-        initial run uses the sub-MIP model and its settings. The tree's
-        turns follow measured seconds, so only a run without it (and with node limits
-        instead of time limits) repeats exactly under a seed.
+        Keep the solvers' own searches of the full model alive (SCIP's, and HiGHS's
+        paused in a thread of its own between its turns): the initial run is theirs, and
+        resuming one for one iteration's time is one more bandit arm (``tree@scip``,
+        ``tree@highs``), so the search falls back on the plain solvers where the
+        neighbourhoods do not pay. Together they get a share of the time between the
+        bounds of :data:`TREE_SHARE` that follows their improvements per second (new
+        incumbents, and the share of the gap their bound closed) against the
+        neighbourhoods'; a tree that proves optimality, or whose bound meets the
+        incumbent, ends the run as ``optimal``. The tree's turns follow measured seconds,
+        so only a run without it (and with node limits instead of time limits) repeats
+        exactly under a seed.
+    bandit_state : str or None
+        A JSON file (:class:`~hybridsolve.lns.state.BanditState`): the run starts from the
+        bandit statistics it holds (a missing file: a cold start) and writes them back,
+        updated, at its end.
+    context : callable or None
+        For a contextual policy: ``context(problem) -> numpy.ndarray``, an instance
+        embedding that replaces :func:`~hybridsolve.lns.bandit.instance_features` in the
+        context. :func:`hybridsolve.solve` makes it from ``context="forge[:WEIGHTS]"``.
     native : dict
-        Backend parameters for every sub-MIP, passed through.
+        Backend parameters for every sub-MIP, passed through; with both backends, names
+        with a ``/`` go to SCIP (``limits/nodes``), the others to HiGHS.
     """
 
-    backend: str = "scip"
+    backend: str = "both"
     policy: str = "thompson"
     operators: tuple[str, ...] = tuple(OPERATORS)
     initial_share: float = 0.1
     iteration_time: float | None = None
     iterations: int | None = None
     tree: bool = True
+    bandit_state: str | None = None
+    context: ContextSource | None = None
     native: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -116,11 +136,22 @@ class Settings:
         settings.validate()
         return settings
 
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The sub-MIP solvers of the arms (and the trees)."""
+        return BACKENDS[self.backend]
+
+    def native_for(self, backend: str) -> dict[str, Any]:
+        """The native parameters that go to ``backend``."""
+        if len(self.backends) == 1:
+            return dict(self.native)
+        return {k: v for k, v in self.native.items() if ("/" in k) == (backend == "scip")}
+
     def validate(self) -> None:
         """Raise :class:`UsageError` on a bad setting."""
-        if self.backend not in SUBSOLVERS:
+        if self.backend not in BACKENDS:
             raise UsageError(
-                f"lns backend must be one of {', '.join(SUBSOLVERS)}, got {self.backend!r}"
+                f"lns backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
             )
         if self.policy not in POLICIES:
             raise UsageError(
@@ -140,6 +171,15 @@ class Settings:
             isinstance(self.iterations, int) and self.iterations >= 0
         ):
             raise UsageError(f"iterations must be a non-negative integer, got {self.iterations!r}")
+        if self.context is not None and not callable(self.context):
+            raise UsageError(
+                f"lns context must be given to hybridsolve.solve as 'forge[:WEIGHTS]', got "
+                f"{self.context!r} here"
+            )
+        if self.context is not None and self.policy not in CONTEXTUAL:
+            raise UsageError(f"an lns context needs a contextual policy ({', '.join(CONTEXTUAL)})")
+        if self.bandit_state is not None and not isinstance(self.bandit_state, str):
+            raise UsageError(f"bandit_state must be a file name, got {self.bandit_state!r}")
 
 
 class _State:
@@ -153,13 +193,21 @@ class _State:
         return self._key
 
 
+@dataclass(frozen=True)
+class _Pull:
+    """One arm of the bandit: an operator at one rate with one sub-MIP solver, or a tree."""
+
+    name: str
+    backend: str
+    arm: Arm | None = None  # None: resume the backend's tree search
+
+
 @dataclass
 class _Destroyed:
     """What a destroy operator hands to the repair operator."""
 
     state: _State
-    name: str
-    arm: Arm | None = None  # None: resume the tree search
+    pull: _Pull
     neighbourhood: Neighbourhood | None = None
 
 
@@ -170,10 +218,15 @@ class _ArmStats:
     seconds: float = 0.0
     solved: int = 0
     limits: int = 0
+    progress: float = 0.0  # trees: the shares of the gap their bound closed, summed
+
+
+def _tree_name(backend: str) -> str:
+    return f"tree@{backend}"
 
 
 class _Run:
-    """One LNS run: the clock, the sub-solver, the adaptive parameters, the statistics."""
+    """One LNS run: the clock, the solvers, the adaptive parameters, the statistics."""
 
     def __init__(
         self,
@@ -186,50 +239,85 @@ class _Run:
     ) -> None:
         self.problem, self.settings, self.monitor = problem, settings, monitor
         self.seed = seed
-        self._sub: SubSolver | None = None
-        self.tree: ScipTree | HighsTree | None = None
-        if settings.backend == "scip" and settings.tree:
-            self.tree = ScipTree(problem, seed, settings.native, plugins)
-        elif settings.tree:
-            self.tree = HighsTree(problem, seed, settings.native)
-        if plugins and not isinstance(self.tree, ScipTree):
-            raise UsageError("SCIP plugins (learned branching) go to the LNS's tree arm, which "
-                             "needs options backend=scip and tree=true")  # fmt: skip
-        self.proven: Attempt | None = None  # a tree search that finished
+        self.started = time.perf_counter()
+        self._subs: dict[str, SubSolver] = {}
+        self.trees: dict[str, ScipTree | HighsTree] = {}
+        if plugins and not (settings.tree and "scip" in settings.backends):
+            raise UsageError("SCIP plugins (learned branching) go to the LNS's SCIP tree arm, "
+                             "which needs options backend=scip or both, and tree=true")  # fmt: skip
+        if settings.tree:
+            for backend in settings.backends:
+                native = settings.native_for(backend)
+                self.trees[backend] = (
+                    ScipTree(problem, seed, native, plugins)
+                    if backend == "scip"
+                    else HighsTree(problem, seed, native)
+                )
+        self.tree_dual: dict[str, float] = {}
+        self.dual: float | None = None  # the best bound proven by a tree
+        self.proven: Attempt | None = None  # a tree search that finished, or met the incumbent
         self.ctx = Context(problem, hints=hints)
         self.hint_arms: list[str] = []  # the portfolio's hint arms, once it is built
         self.iteration_time = 1.0
         self.max_iteration_time = 1.0
         self.iterations = 0
+        self.stalled = 0  # iterations since the last improvement
+        self.best_value: float | None = None
+        self.root_bound: float | None = None  # the LP relaxation's value
         self.stats: dict[str, _ArmStats] = {}
-        self.scales: dict[str, float] = {}
         self.initial: dict[str, Any] = {}
+        self.memory = BanditState()
+        if settings.bandit_state is not None:
+            self.memory = BanditState.load(settings.bandit_state)
+        self.scales: dict[str, float] = dict(self.memory.scales)
+        self.warmed = 0
+        self.embedding: np.ndarray | None = None
+        if settings.policy in CONTEXTUAL:
+            self.embedding = _embedding(problem, settings.context)
 
-    @property
-    def sub(self) -> SubSolver:
-        """The sub-MIP model, built on first use (after the tree search has started)."""
-        if self._sub is None:
-            settings = self.settings
-            self._sub = SUBSOLVERS[settings.backend](self.problem, self.seed, settings.native)
-        return self._sub
+    def sub(self, backend: str) -> SubSolver:
+        """The sub-MIP model of ``backend``, built on first use (after the trees started)."""
+        if backend not in self._subs:
+            native = self.settings.native_for(backend)
+            self._subs[backend] = SUBSOLVERS[backend](self.problem, self.seed, native)
+        return self._subs[backend]
 
-    def tree_due(self) -> bool:
-        """Whether the tree search has had less than its share of the loop's time.
+    def rate(self, names: list[str]) -> float:
+        """Improvements per second of the arms ``names`` together, with the earlier runs'
+        per-run averages (:class:`BanditState`) and a prior of one in ten seconds."""
+        gained, seconds = 1.0, 10.0
+        for name in names:
+            stats, prior = self.stats.get(name, _ArmStats()), self.memory.prior(name)
+            gained += stats.improvements + stats.progress
+            gained += prior["improvements"] + prior["progress"]
+            seconds += stats.seconds + prior["seconds"]
+        return gained / seconds
 
-        The share follows the improvements per second of the tree and of the LNS arms
-        (each with a prior of one improvement in ten seconds), kept within
-        :data:`TREE_SHARE`.
+    def tree_due(self) -> str | None:
+        """The tree arm to resume now, ``None`` when the trees have had their share.
+
+        The trees together get a share of the loop's time that follows their rate
+        (:meth:`rate`) against the neighbourhoods', kept within :data:`TREE_SHARE`;
+        between them the time goes by their own rates, at least :data:`TREE_FLOOR` each.
         """
-        tree = self.stats.get("tree", _ArmStats())
-        lns_seconds = sum(s.seconds for name, s in self.stats.items() if name != "tree")
-        lns_improvements = sum(s.improvements for name, s in self.stats.items() if name != "tree")
-        total = tree.seconds + lns_seconds
+        trees = [_tree_name(b) for b in self.trees]
+        if not trees:
+            return None
+        seconds = {name: s.seconds for name, s in self.stats.items()}
+        spent = sum(seconds.get(name, 0.0) for name in trees)
+        total = sum(seconds.values())
         if total <= 0:
-            return False
-        tree_rate = (tree.improvements + 1) / (tree.seconds + 10)
-        lns_rate = (lns_improvements + 1) / (lns_seconds + 10)
+            return None
+        others = [name for name in self.stats if name not in trees]
+        tree_rate, lns_rate = self.rate(trees), self.rate(others)
         share = float(np.clip(tree_rate / (tree_rate + lns_rate), *TREE_SHARE))
-        return tree.seconds < share * total
+        if spent >= share * total:
+            return None
+        rates = np.array([self.rate([name]) for name in trees])
+        weights = np.maximum(rates / rates.sum(), TREE_FLOOR)
+        weights /= weights.sum()
+        lag = [seconds.get(name, 0.0) - w * spent for name, w in zip(trees, weights)]
+        return trees[int(np.argmin(lag))]
 
     def remaining(self) -> float:
         """Seconds left before the deadline (infinite without one)."""
@@ -245,43 +333,82 @@ class _Run:
         if self.monitor.incumbent(x, None):
             self.monitor.request_stop(Limit.INTERRUPT)
 
-    def attempt(self, nb: Neighbourhood | None, start, cutoff, limit: float) -> Attempt:
-        """Solve a sub-MIP; with ``nb`` None the full model (resuming the tree search)."""
+    def gap(self, value: float | None, bound: float | None) -> float | None:
+        """The relative gap between an objective value and a bound (``None`` if unknown)."""
+        if value is None or bound is None:
+            return None
+        return abs(value - bound) / max(abs(value), 1e-9)
+
+    def attempt(self, pull: _Pull, nb: Neighbourhood | None, start, cutoff,
+                limit: float) -> Attempt:  # fmt: skip
+        """Solve a sub-MIP, or with ``pull.arm`` None resume that backend's tree search
+        (its full model without trees)."""
         limit = min(limit, max(self.remaining(), 1e-3))
-        if nb is None and self.tree is not None:
-            attempt = self.tree.solve(
-                start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
+        tree = self.trees.get(pull.backend) if pull.arm is None else None
+        if tree is None:
+            return self.sub(pull.backend).solve(
+                nb, start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
                 found=self.found,
             )  # fmt: skip
-            if attempt.status in ("optimal", "infeasible", "unbounded"):
-                self.proven = attempt
-            return attempt
-        return self.sub.solve(
-            nb, start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
-            found=self.found,
-        )  # fmt: skip
+        attempt = tree.solve(start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
+                             found=self.found)  # fmt: skip
+        if attempt.status in ("optimal", "infeasible", "unbounded"):
+            self.proven = attempt
+        if attempt.dual_bound is not None and self.problem.is_mip:
+            self._bound(pull, attempt.dual_bound)
+        return attempt
 
-    def destroyer(self, arm: Arm) -> Callable[..., _Destroyed]:
+    def _bound(self, pull: _Pull, dual: float) -> None:
+        """A tree's new dual bound: credit the share of the gap it closed, keep the best."""
+        name, value = _tree_name(pull.backend), self.best_value
+        before = self.gap(value, self.tree_dual.get(pull.backend))
+        after = self.gap(value, dual)
+        if before is not None and after is not None and before > 0:
+            stats = self.stats.setdefault(name, _ArmStats())
+            stats.progress += float(np.clip((before - after) / before, 0.0, 1.0))
+        self.tree_dual[pull.backend] = dual
+        better = max if not self.problem.maximize else min
+        self.dual = dual if self.dual is None else better(self.dual, dual)
+
+    def closed(self) -> bool:
+        """Whether the best tree bound proves the incumbent optimal (:data:`PROOF_GAP`)."""
+        gap = self.gap(self.best_value, self.dual)
+        return gap is not None and gap <= PROOF_GAP
+
+    def features(self) -> np.ndarray:
+        """The context of a contextual bandit: the instance's, then the run's."""
+        assert self.embedding is not None
+        budget = (self.monitor.deadline or np.inf) - self.started
+        elapsed = (time.perf_counter() - self.started) / budget if np.isfinite(budget) else 0.0
+        trees = sum(s.seconds for n, s in self.stats.items() if n.startswith("tree@"))
+        total = sum(s.seconds for s in self.stats.values())
+        bound = self.dual if self.dual is not None else self.root_bound
+        state = search_features(elapsed, self.stalled, self.gap(self.best_value, bound),
+                                trees / total if total > 0 else 0.0)  # fmt: skip
+        return np.concatenate([self.embedding, state])
+
+    def destroyer(self, pull: _Pull):  # noqa: ANN201 (an ALNS destroy operator)
         """The ALNS destroy operator of one arm."""
+        arm = pull.arm
 
         def destroy(state: _State, rng: np.random.Generator, **_) -> _Destroyed:
-            self.ctx.scale = self.scales.get(arm.name, 1.0)
+            if arm is None:  # a tree: nothing to destroy, the repair resumes it
+                return _Destroyed(state, pull)
+            self.ctx.scale = self.scales.get(pull.name, 1.0)
+            self.ctx.relax_time = max(0.1, 0.25 * self.iteration_time)
             nb = arm.operator(self.ctx, state.x, state.value, arm.rate, rng)
-            return _Destroyed(state, arm.name, arm, nb)
+            return _Destroyed(state, pull, nb)
 
-        destroy.__name__ = arm.name
+        destroy.__name__ = pull.name
         return destroy
-
-    def resume(self, state: _State, rng: np.random.Generator, **_) -> _Destroyed:
-        """The ``tree`` arm's destroy step: nothing to destroy, the repair resumes SCIP."""
-        return _Destroyed(state, "tree")
 
     def repair(self, destroyed: _Destroyed, rng: np.random.Generator, **_) -> _State:
         """Solve the sub-MIP; adapt the neighbourhood scale and the time limit."""
-        state, arm = destroyed.state, destroyed.arm
-        attempt = self.attempt(destroyed.neighbourhood, state.x, state.value, self.iteration_time)
+        state, pull = destroyed.state, destroyed.pull
+        attempt = self.attempt(pull, destroyed.neighbourhood, state.x, state.value,
+                               self.iteration_time)  # fmt: skip
         self.iterations += 1
-        stats = self.stats.setdefault(destroyed.name, _ArmStats())
+        stats = self.stats.setdefault(pull.name, _ArmStats())
         stats.pulls += 1
         stats.seconds += attempt.seconds
         better = None
@@ -296,19 +423,38 @@ class _Run:
         stats.limits += not solved
         if better is not None:
             stats.improvements += 1
+            self.stalled = 0
+            self.best_value = better.value
             self.ctx.remember(better.x)
+        else:
+            self.stalled += 1
+        if self.proven is None and self.closed():
+            self.proven = Attempt("optimal", None, 0.0, self.dual)
+        if better is not None:
             return better
-        if arm is None:  # the tree search: nothing to adapt
+        if pull.arm is None:  # a tree search: nothing to adapt
             return state
-        scale = self.scales.get(arm.name, 1.0)
+        scale = self.scales.get(pull.name, 1.0)
         if solved:  # too small: grow this arm's neighbourhood, shorten the sub-MIPs
             quick = attempt.seconds < 0.2 * self.iteration_time
-            self.scales[arm.name] = min(scale * (1.5 if quick else 1.2), 20.0)
+            self.scales[pull.name] = min(scale * (1.5 if quick else 1.2), 20.0)
             self.iteration_time = max(0.5, min(self.iteration_time, 2 * attempt.seconds + 0.5))
         elif not self.stopping():  # too large: shrink it, give sub-MIPs a little longer
-            self.scales[arm.name] = max(scale * 0.8, 0.05)
+            self.scales[pull.name] = max(scale * 0.8, 0.05)
             self.iteration_time = min(self.iteration_time * 1.25, self.max_iteration_time)
         return state
+
+    def remember(self, selector: Selector) -> None:
+        """Write this run's bandit statistics to the state file (when one is set)."""
+        path = self.settings.bandit_state
+        if path is None or self.iterations == 0:
+            return
+        totals = {name: {"pulls": s.pulls, "improvements": s.improvements,
+                         "seconds": s.seconds, "progress": s.progress}
+                  for name, s in self.stats.items()}  # fmt: skip
+        scales = {name: self.scales[name] for name in self.stats if name in self.scales}
+        self.memory.record(totals, scales, selector.observations)
+        self.memory.save(path)
 
     def statistics(self) -> dict[str, Any]:
         stats: dict[str, Any] = {
@@ -317,11 +463,21 @@ class _Run:
             "iterations": self.iterations,
             "initial": dict(self.initial),
             "operators": {name: vars(s).copy() for name, s in sorted(self.stats.items())},
+            "trees": {
+                backend: {"nodes": tree.nodes, "dual_bound": self.tree_dual.get(backend)}
+                for backend, tree in self.trees.items()
+            },  # fmt: skip
+            "dual_bound": self.dual,
         }
+        if self.settings.bandit_state is not None:
+            stats["bandit_state"] = {"file": self.settings.bandit_state,
+                                     "earlier_runs": self.memory.runs - (self.iterations > 0),
+                                     "replayed": self.warmed}  # fmt: skip
         if self.ctx.hints is not None:
             stats["hints"] = {"lns": self.hint_statistics()}
-        if isinstance(self.tree, ScipTree) and self.tree.plugins:
-            stats["plugins"] = self.tree.plugins
+        scip = self.trees.get("scip")
+        if isinstance(scip, ScipTree) and scip.plugins:
+            stats["plugins"] = scip.plugins
         return stats
 
     def hint_statistics(self) -> dict[str, Any]:
@@ -339,22 +495,15 @@ class _Run:
         }
 
 
-class _Selector(MABSelector):
-    """The bandit over the arms, except that the tree search gets its share of the time.
-
-    Whenever :meth:`_Run.tree_due` says so, the tree arm (``tree``, an index into the
-    destroy operators) is chosen instead of asking the bandit; its outcome still updates
-    the bandit.
-    """
-
-    def __init__(self, run: _Run, tree: int | None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.run, self.tree = run, tree
-
-    def __call__(self, rng, best, curr):
-        if self.tree is not None and self.run.tree_due():
-            return self.tree, 0
-        return super().__call__(rng, best, curr)
+def _embedding(problem: Problem, source: ContextSource | None) -> np.ndarray:
+    """The instance part of the bandit's context: a learned embedding scaled to unit
+    length, or :func:`instance_features` without one."""
+    if source is None:
+        return instance_features(problem)
+    vector = np.asarray(source(problem), dtype=np.float64).ravel()
+    if not np.all(np.isfinite(vector)) or vector.size == 0:
+        raise UsageError("the lns context gave an empty or non-finite vector")
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 class _Stop:
@@ -371,11 +520,14 @@ class _Stop:
         )
 
 
-def _relaxation(problem: Problem, time_limit: float) -> np.ndarray | None:
-    """An optimal solution of the LP relaxation (HiGHS), ``None`` when not found in time."""
+def _relaxation(problem: Problem, time_limit: float) -> tuple[np.ndarray, float] | None:
+    """An optimal solution of the LP relaxation and its value (HiGHS), ``None`` when not
+    found in time."""
     relaxed = replace(problem, integrality=np.zeros(problem.num_vars, dtype=bool))
     result = solve_mip(relaxed, "highs", time_limit=max(time_limit, 1e-3))
-    return result.x if result.status is Status.OPTIMAL else None
+    if result.status is not Status.OPTIMAL:
+        return None
+    return result.x, float(result.objective)
 
 
 def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
@@ -393,7 +545,7 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
     monitor : Monitor
         Receives every improving solution; its stop flag and deadline end the run.
     seed : int
-        Seeds the operators, the bandit and the sub-MIP backend.
+        Seeds the operators, the bandit and the sub-MIP backends.
     warm_start : numpy.ndarray, optional
         Start values (NaN where unspecified) for the initial run.
     time_limit : float, optional
@@ -403,8 +555,13 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
         join the portfolio only with them; ``Outcome.stats["hints"]["lns"]`` says what
         those arms did.
     plugins : tuple of ScipPlugin
-        Installed on the ``tree`` arm's SCIP model (a learned branching rule); their
-        dicts are ``Outcome.stats["plugins"]``.
+        Installed on the SCIP tree's model (a learned branching rule); their dicts are
+        ``Outcome.stats["plugins"]``.
+
+    Raises
+    ------
+    InputError
+        A ``bandit_state`` file that exists but is not a bandit state.
     """
     if time_limit is None and settings.iterations is None:
         raise UsageError("lns needs a time limit or an iteration count (options iterations=N)")
@@ -412,30 +569,59 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
     try:
         return _loop(run, warm_start)
     finally:
-        if isinstance(run.tree, HighsTree):  # its search ends with the run
-            run.tree.close(timeout=HighsTree.OVERRUN)
+        for tree in run.trees.values():
+            if isinstance(tree, HighsTree):  # its search ends with the run
+                tree.close(timeout=HighsTree.OVERRUN)
+
+
+def _initial(run: _Run, warm_start: np.ndarray | None) -> Attempt:
+    """The first turns: each tree in turn (the first solution goes on as the next one's
+    start), or without trees the first backend on the full model; repeated with growing
+    turns while nothing is found and time is left."""
+    budget = run.remaining()
+    turn = budget * run.settings.initial_share if np.isfinite(budget) else 10.0
+    pulls = [_Pull(_tree_name(b), b) for b in run.trees] or [_Pull("", run.settings.backends[0])]
+    best, start, seconds = None, warm_start, 0.0
+    turn /= len(pulls)
+    while True:
+        for pull in pulls:
+            attempt = run.attempt(pull, None, start, None, turn)
+            seconds += attempt.seconds
+            if pull.name:
+                run.initial.setdefault("trees", {})[pull.backend] = attempt.status
+            if attempt.x is not None:
+                value = run.problem.objective(attempt.x)
+                if best is None or (value > run.best_value) == run.problem.maximize:
+                    best, start, run.best_value = attempt, attempt.x, value
+            if attempt.status != "limit" or run.stopping():
+                return replace(attempt, x=attempt.x if attempt.x is not None else start,
+                               seconds=seconds)  # fmt: skip
+        if best is not None:
+            return replace(best, seconds=seconds)
+        turn = turn * 2 if run.trees else run.remaining()
 
 
 def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:
-    """The initial run, then the bandit's iterations until a limit (see :func:`search`)."""
+    """The initial turns, then the bandit's iterations until a limit (see :func:`search`)."""
     problem, settings, seed = run.problem, run.settings, run.seed
-    budget = run.remaining()
-    initial = budget * settings.initial_share if np.isfinite(budget) else 10.0
-    first = run.attempt(None, warm_start, None, initial)
-    run.initial = {"status": first.status, "seconds": first.seconds}
+    first = _initial(run, warm_start)
+    run.initial.update(status=first.status, seconds=first.seconds)
     if first.x is not None:
         run.initial["objective"] = float(problem.objective(first.x))
-    if first.status == "optimal" or first.x is None:
-        if first.x is None and first.status == "limit" and not run.stopping():
-            first = run.attempt(None, warm_start, None, run.remaining())
+    if first.status != "limit" or first.x is None:
         return _final(run, first, exact=True)
     lp = None
-    if any(OPERATORS[f][2] for f in settings.operators):
-        lp = _relaxation(problem, min(0.1 * run.remaining(), 30.0))
+    if any(OPERATORS[f][2] for f in settings.operators) or settings.policy in CONTEXTUAL:
+        relaxed = _relaxation(problem, min(0.1 * run.remaining(), 30.0))
+        if relaxed is not None:
+            lp, run.root_bound = relaxed
     run.ctx.lp = lp
     arms = portfolio(run.ctx, settings.operators, lp=lp is not None)
-    run.hint_arms = [arm.name for arm in arms if arm.name.rsplit("-", 1)[0] in HINTED]
-    if not arms and run.tree is None:
+    run.hint_arms = [f"{arm.name}@{b}" for arm in arms for b in settings.backends
+                     if arm.name.rsplit("-", 1)[0] in HINTED]  # fmt: skip
+    pulls = [_Pull(f"{arm.name}@{b}", b, arm) for arm in arms for b in settings.backends]
+    pulls += [_Pull(_tree_name(b), b) for b in run.trees]
+    if not pulls:
         return _final(run, first, exact=False)
     after = run.remaining()
     default = float(np.clip(0.05 * after, 1.0, 10.0)) if np.isfinite(after) else 10.0
@@ -444,30 +630,33 @@ def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:
     found = certified(problem, first.x)
     assert found is not None, "the backend's first solution failed the certificate"
     start = _State(found[0], found[1].objective, problem.maximize)
+    run.best_value = start.value
     run.ctx.remember(start.x)
     rng = np.random.default_rng(seed)
     alns = ALNS(rng)
-    for arm in arms:
-        alns.add_destroy_operator(run.destroyer(arm), name=arm.name)
-    if run.tree is not None:
-        alns.add_destroy_operator(run.resume, name="tree")
+    for pull in pulls:
+        alns.add_destroy_operator(run.destroyer(pull), name=pull.name)
     alns.add_repair_operator(run.repair, name="sub-MIP")
-    policy, scores = POLICIES[settings.policy]
-    tree = len(arms) if run.tree is not None else None
-    selector = _Selector(run, tree, list(scores), len(alns.destroy_operators), 1, policy, seed=seed)
+    context = run.features if settings.policy in CONTEXTUAL else None
+    names = [pull.name for pull in pulls]
+    selector = Selector(names, run.tree_due, context, settings.policy, seed)
+    run.warmed = selector.warm(run.memory.observations)
     result = alns.iterate(start, selector, HillClimbing(), _Stop(run))
+    run.remember(selector)
     best = result.best_state
     proven = run.proven
     if proven is not None and proven.status == "optimal":
-        return _final(run, Attempt("optimal", best.x, 0.0, proven.dual_bound), exact=True)
-    return _final(run, Attempt("limit", best.x, 0.0), exact=False)
+        dual = proven.dual_bound if proven.dual_bound is not None else run.dual
+        return _final(run, Attempt("optimal", best.x, 0.0, dual), exact=True)
+    return _final(run, Attempt("limit", best.x, 0.0, run.dual), exact=False)
 
 
 def _final(run: _Run, attempt: Attempt, *, exact: bool) -> Outcome:
-    """The outcome: a proven status only from a solve of the full model."""
+    """The outcome: a proven status only from a search of the full model; at a limit the
+    best bound a tree proved."""
     stats = run.statistics()
+    dual = attempt.dual_bound if run.problem.is_mip else None
     if exact and attempt.status == "optimal":
-        dual = attempt.dual_bound if run.problem.is_mip else None
         return Outcome(Status.OPTIMAL, "optimal", attempt.x, dual, stats=stats)
     if exact and attempt.status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
         return Outcome(Status(attempt.status), attempt.status, stats=stats)
@@ -477,4 +666,4 @@ def _final(run: _Run, attempt: Attempt, *, exact: bool) -> Outcome:
     if run.settings.iterations is not None and run.iterations >= run.settings.iterations:
         limit = Limit.ITERATIONS
     status = Status.FEASIBLE if attempt.x is not None else Status.NO_SOLUTION
-    return Outcome(status, "lns", attempt.x, None, limit=limit, stats=stats)
+    return Outcome(status, "lns", attempt.x, dual, limit=limit, stats=stats)

@@ -214,6 +214,13 @@ class ScipTree(_ScipModel):
         super().__init__(problem, seed, options)
         self.plugins = install_plugins(self.model, self.vars, problem, plugins)
 
+    @property
+    def nodes(self) -> int:
+        """Branch-and-bound nodes so far (0 before the first turn)."""
+        if self.model.getStage() == pyscipopt.scip.PY_SCIP_STAGE.PROBLEM:
+            return 0
+        return int(self.model.getNNodes())
+
     def solve(
         self, *, start: np.ndarray | None, cutoff: float | None, time_limit: float, stop: Stop,
         found: Found,

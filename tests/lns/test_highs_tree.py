@@ -27,7 +27,7 @@ def test_the_search_pauses_resumes_and_is_never_restarted(knapsack):
     tree = HighsTree(knapsack, seed=0)
     try:
         counts, seconds = [], []
-        for _ in range(3):
+        while len(counts) < 12 and (len(counts) < 3 or counts[-3] == 0):  # root on a busy machine
             began = time.perf_counter()
             attempt = tree.solve(start=None, cutoff=None, time_limit=0.5, stop=_never,
                                  found=lambda x: None)  # fmt: skip
@@ -35,7 +35,7 @@ def test_the_search_pauses_resumes_and_is_never_restarted(knapsack):
             assert attempt.status == "limit"
             counts.append(tree.nodes)
             assert tree._thread is not None and tree._thread.is_alive()  # paused, not ended
-        assert counts[0] > 0 and counts[0] < counts[1] < counts[2]  # the same tree grows
+        assert 0 < counts[-3] < counts[-2] < counts[-1]  # the same tree grows
         assert tree.runs == 1
         assert max(seconds) < 0.5 + 2.0  # it pauses at its next callback
     finally:
@@ -85,8 +85,8 @@ def test_the_lns_over_highs_pulls_the_tree_arm_and_keeps_its_time_limit(knapsack
     result = solve(knapsack, "lns", time_limit=6, options={"backend": "highs"})
     assert time.perf_counter() - began < 6 + 4
     assert result.x is not None and check(knapsack, result.x).feasible
-    tree = result.stats["operators"].get("tree")
+    tree = result.stats["operators"].get("tree@highs")
     assert tree is not None and tree["pulls"] >= 1
     no_tree = solve(knapsack, "lns", time_limit=3, options={"backend": "highs", "tree": False})
-    assert "tree" not in no_tree.stats["operators"]
+    assert not any(name.startswith("tree@") for name in no_tree.stats["operators"])
     assert np.isfinite(no_tree.objective)

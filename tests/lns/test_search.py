@@ -35,7 +35,7 @@ def test_a_run_improves_on_its_first_incumbent(big_auction, backend):
     options = {"backend": backend, "initial_share": 0.01, "tree": False}
     result = hybridsolve.solve(big_auction, "lns", time_limit=12, seed=1, options=options)
     assert result.status is Status.FEASIBLE and result.limit is Limit.TIME
-    assert result.dual_bound is None
+    assert result.dual_bound is None  # no tree search, no proven bound
     assert check(big_auction, result.x).feasible
     stats = result.stats
     assert stats["backend"] == backend and stats["iterations"] >= 3
@@ -80,11 +80,14 @@ def test_the_resumed_tree_search_proves_optimality(medium):
     options = {"initial_share": 0.02, "operators": "mutation"}
     result = hybridsolve.solve(medium, "lns", time_limit=60, options=options)
     assert result.stats["initial"]["status"] == "limit"  # the first run did not finish
-    assert result.status is Status.OPTIMAL and result.stats["operators"]["tree"]["pulls"] >= 1
+    arms = result.stats["operators"]
+    assert result.status is Status.OPTIMAL
+    assert arms["tree@scip"]["pulls"] + arms["tree@highs"]["pulls"] >= 1
     assert result.objective == exact.objective == result.dual_bound
     options = {**options, "tree": False, "iterations": 3}
     without = hybridsolve.solve(medium, "lns", time_limit=60, options=options)
-    assert without.status is Status.FEASIBLE and "tree" not in without.stats["operators"]
+    assert without.status is Status.FEASIBLE
+    assert not any(name.startswith("tree@") for name in without.stats["operators"])
 
 
 def test_an_easy_model_is_solved_to_proven_optimality_by_the_initial_run():
@@ -101,13 +104,16 @@ def test_an_easy_model_is_solved_to_proven_optimality_by_the_initial_run():
     [
         ("scip", "limits/nodes", datasets.generalized_independent_set, dict(nodes=60)),
         ("highs", "mip_max_nodes", datasets.multiple_knapsack, dict(items=60, knapsacks=5)),
+        ("both", "both", datasets.multiple_knapsack, dict(items=60, knapsacks=5)),
     ],
 )
 def test_the_same_seed_gives_the_same_run(backend, nodes, generator, size):
     """With node limits instead of time limits, and no clock-shared tree arm, the run is
     deterministic (the tree arm's turns follow measured seconds, so they vary with load)."""
     p = generator(np.random.default_rng(4), **size)
-    options = {"backend": backend, "iterations": 8, "iteration_time": 30, nodes: 1, "tree": False}
+    options = {"backend": backend, "iterations": 8, "iteration_time": 30, "tree": False}
+    limits = {"scip": {"limits/nodes": 1}, "highs": {"mip_max_nodes": 1}}
+    options.update(limits.get(backend) or {**limits["scip"], **limits["highs"]})
 
     def run(seed):
         result = hybridsolve.solve(p, "lns", seed=seed, time_limit=120, options=options)
@@ -121,7 +127,7 @@ def test_the_same_seed_gives_the_same_run(backend, nodes, generator, size):
 
 def test_bad_options_are_usage_errors(medium):
     cases = {
-        "backend": ("gurobi", "lns backend must be one of scip, highs"),
+        "backend": ("gurobi", "lns backend must be one of scip, highs, both"),
         "policy": ("greedy", "lns policy must be one of"),
         "operators": ("mutation,nonsense", "unknown lns operator nonsense"),
         "initial_share": (1.5, "initial_share must be in"),
@@ -148,16 +154,19 @@ def test_cli_prints_progress_and_bandit_statistics(tmp_path, medium):
     path = tmp_path / "medium.mps.gz"
     write(medium, path)
     cmd = [sys.executable, "-m", "hybridsolve", "solve", str(path), "--solver", "lns",
-           "--time-limit", "6", "--option", "backend=highs"]  # fmt: skip
+           "--time-limit", "8"]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert sum(line.startswith("*") for line in lines) >= 2  # incumbent progress lines
-    assert any(line.startswith("lns ") and "highs sub-MIPs" in line for line in lines)
-    arms = [line for line in lines if re.match(r"^  [a-z_]+-[0-9.]+ +[0-9]+ +[0-9]+", line)]
-    tree = [line for line in lines if re.match(r"^  tree +[0-9]+ +[0-9]+", line)]
-    assert arms and len(tree) == 1  # HiGHS's own search is an arm too
-    assert sum(int(line.split()[1]) for line in arms + tree) == int(
+    assert any(line.startswith("lns ") and "scip+highs sub-MIPs" in line for line in lines)
+    arms = [line for line in lines if re.match(r"^  [a-z_]+-[0-9.]+@(scip|highs) +[0-9]+ ", line)]
+    trees = [line for line in lines if re.match(r"^  tree@(scip|highs) +[0-9]+ +[0-9]+", line)]
+    assert {line.split("@")[1].split()[0] for line in arms} == {"scip", "highs"}
+    assert len(trees) == 2  # both exact searches are arms
+    summary = r"^tree@(scip|highs) +[0-9]+ nodes, dual bound"
+    assert len([line for line in lines if re.match(summary, line)]) == 2
+    assert sum(int(line.split()[1]) for line in arms + trees) == int(
         next(line for line in lines if line.startswith("lns ")).split()[1]
     )  # pulls add up to the iterations
     js = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=60)
