@@ -78,7 +78,9 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         tree arm): ``"gnn"`` (the shipped learned branching rule,
         :mod:`hybridsolve.neural.branching`) or ``"gnn:NAME_OR_PATH"``, installed as a
         SCIP plugin beside any in ``plugins``; a model it cannot apply to is branched by
-        SCIP's own rule after one warning.
+        SCIP's own rule after one warning. For ``lns``, ``options["context"]`` may be
+        ``"forge[:NAME_OR_PATH]"``: a contextual bandit policy (``linucb``, ``lints``) then
+        sees the instance's FORGE embedding (:func:`hybridsolve.neural.forge.context_source`).
         ``time_limit`` counts from this call, the import of a solver loaded on first use
         included.
 
@@ -100,6 +102,11 @@ def solve(problem: Problem | str | os.PathLike, solver: str = "scip", **kwargs: 
         from hybridsolve.neural.hints import hint_source
 
         kwargs["hints"] = hint_source(kwargs["hints"])
+    options = kwargs.get("options") or {}
+    if solver == "lns" and isinstance(options.get("context"), str):
+        from hybridsolve.neural.forge import context_source
+
+        kwargs["options"] = {**options, "context": context_source(options["context"])}
     branching = kwargs.pop("branching", None)
     if branching is not None:
         if solver not in BRANCHING_SOLVERS:

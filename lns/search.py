@@ -52,6 +52,8 @@ TREE_SHARE = (0.2, 0.8)
 TREE_FLOOR = 0.2
 #: Values of the ``backend`` option and the sub-MIP solvers they stand for.
 BACKENDS = {"scip": ("scip",), "highs": ("highs",), "both": ("scip", "highs")}
+#: Length of a learned instance embedding in the bandit's context (see :func:`_embedding`).
+CONTEXT_SIZE = 16
 #: Relative primal-dual gap below which a tree's bound proves the incumbent optimal.
 PROOF_GAP = 1e-6
 
@@ -496,13 +498,19 @@ class _Run:
 
 
 def _embedding(problem: Problem, source: ContextSource | None) -> np.ndarray:
-    """The instance part of the bandit's context: a learned embedding scaled to unit
-    length, or :func:`instance_features` without one."""
+    """The instance part of the bandit's context: :func:`instance_features`, or a learned
+    embedding scaled to unit length and, when longer than :data:`CONTEXT_SIZE`, projected
+    to that many values by a fixed random Gaussian matrix (Johnson & Lindenstrauss 1984:
+    distances are kept approximately; the matrix is the same in every run, so a bandit
+    state stays valid)."""
     if source is None:
         return instance_features(problem)
     vector = np.asarray(source(problem), dtype=np.float64).ravel()
     if not np.all(np.isfinite(vector)) or vector.size == 0:
         raise UsageError("the lns context gave an empty or non-finite vector")
+    if vector.size > CONTEXT_SIZE:
+        matrix = np.random.default_rng(0).standard_normal((CONTEXT_SIZE, vector.size))
+        vector = matrix @ vector
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 

@@ -27,11 +27,19 @@ from ..runtime import require_geometric
 
 require_geometric()  # a missing torch or torch_geometric is a one-line UsageError here
 
-from .embed import Embedding, embed, embed_many, instance_vector, load_forge  # noqa: E402
+from .embed import (  # noqa: E402
+    Embedding,
+    context_source,
+    embed,
+    embed_many,
+    instance_vector,
+    load_forge,
+)
 from .model import Codebook, Forge, ForgeConfig, negative_edges  # noqa: E402
 from .train import TrainConfig, train  # noqa: E402
 
 __all__ = [
+    "context_source",
     "Codebook",
     "Embedding",
     "Forge",

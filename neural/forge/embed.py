@@ -27,7 +27,7 @@ nothing to embed and raises :class:`~hybridsolve.mip.ProblemError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,7 +42,15 @@ from ..weights import load_model, manifest
 from .gap import GapHead, predict
 from .model import Forge
 
-__all__ = ["Embedding", "embed", "embed_many", "instance_vector", "load_forge", "load_gap_head"]
+__all__ = [
+    "Embedding",
+    "context_source",
+    "embed",
+    "embed_many",
+    "instance_vector",
+    "load_forge",
+    "load_gap_head",
+]
 
 #: Nodes per forward pass of :func:`embed_many` (a larger instance goes alone).
 NODES_PER_BATCH = 200_000
@@ -297,3 +305,32 @@ def embed(
         Weights that cannot be loaded.
     """
     return embed_many([problem_or_path], weights=weights, device=device, gap=gap)[0]
+
+
+def context_source(spec: str) -> Callable[[Problem], np.ndarray]:
+    """The instance part of a contextual LNS bandit's context, from a ``context`` option.
+
+    ``hybridsolve.solve(path, "lns", options={"policy": "linucb", "context": "forge"})``
+    (or ``forge:NAME_OR_PATH`` for other FORGE weights) lets the bandit see the FORGE
+    embedding of the instance (:attr:`Embedding.vector`), so one bandit-state file learned
+    on several distributions can tell them apart.
+
+    Returns
+    -------
+    callable
+        ``source(problem) -> numpy.ndarray``; the weights are read on its first call.
+
+    Raises
+    ------
+    UsageError
+        A spelling other than ``forge`` or ``forge:NAME_OR_PATH``.
+    """
+    method, colon, weights = spec.partition(":")
+    if method != "forge" or (colon and not weights):
+        raise UsageError(f"lns context must be 'forge' or 'forge:NAME_OR_PATH', got {spec!r}")
+    name = weights or "forge"
+
+    def source(problem: Problem) -> np.ndarray:
+        return embed(problem, weights=name, gap=None).vector
+
+    return source

@@ -141,7 +141,7 @@ def test_bad_options_are_usage_errors(medium):
         hybridsolve.solve(medium, "lns")
 
 
-@pytest.mark.parametrize("policy", ["ucb1", "thompson", "softmax"])
+@pytest.mark.parametrize("policy", ["ucb1", "thompson", "softmax", "linucb", "lints"])
 def test_every_bandit_policy_runs(medium, policy):
     # without the tree arm: a tree turn that proves optimality ends the run early
     options = {"policy": policy, "iterations": 4, "initial_share": 0.02, "tree": False}
