@@ -10,18 +10,19 @@ __all__ = ["LnsBackend"]
 
 
 class LnsBackend:
-    """Adaptive large neighbourhood search over SCIP or HiGHS sub-MIPs.
+    """Adaptive large neighbourhood search over SCIP and HiGHS sub-MIPs and trees.
 
     ``options`` of :func:`hybridsolve.solve` hold the :class:`~hybridsolve.lns.Settings`
     (``backend``, ``policy``, ``operators``, ``initial_share``, ``iteration_time``,
-    ``iterations``); any other key is a native parameter of the sub-MIP backend.
+    ``iterations``, ``tree``, ``bandit_state``, ``context``); any other key is a native
+    parameter of the sub-MIP backends.
     ``threads`` is accepted for a uniform API; every sub-MIP runs on one thread.
     With ``hints`` (:class:`~hybridsolve.mip.Hints`) the run starts from the trust-region
     solution that :func:`hybridsolve.mip.solve` passes as the warm start, and the hint
     arms (``hint_disagree``, ``hint_confident``) join the bandit's portfolio;
     ``Result.stats["hints"]["lns"]`` says what they did. SCIP plugins (``plugins=``, a
-    learned branching rule through ``branching="gnn"``) are installed on the ``tree``
-    arm's model.
+    learned branching rule through ``branching="gnn"``) are installed on the SCIP
+    tree's model.
     """
 
     name = "lns"

@@ -273,9 +273,7 @@ class _Run:
             self.memory = BanditState.load(settings.bandit_state)
         self.scales: dict[str, float] = dict(self.memory.scales)
         self.warmed = 0
-        self.embedding: np.ndarray | None = None
-        if settings.policy in CONTEXTUAL:
-            self.embedding = _embedding(problem, settings.context)
+        self.embedding: np.ndarray | None = None  # a contextual policy's, once the loop starts
 
     def sub(self, backend: str) -> SubSolver:
         """The sub-MIP model of ``backend``, built on first use (after the trees started)."""
@@ -645,7 +643,10 @@ def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:
     for pull in pulls:
         alns.add_destroy_operator(run.destroyer(pull), name=pull.name)
     alns.add_repair_operator(run.repair, name="sub-MIP")
-    context = run.features if settings.policy in CONTEXTUAL else None
+    context = None
+    if settings.policy in CONTEXTUAL:  # after the first solutions: embedding takes time
+        run.embedding = _embedding(problem, settings.context)
+        context = run.features
     names = [pull.name for pull in pulls]
     selector = Selector(names, run.tree_due, context, settings.policy, seed)
     run.warmed = selector.warm(run.memory.observations)
