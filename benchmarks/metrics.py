@@ -17,6 +17,10 @@ primal integral
     incumbent. Unit: gap x seconds, between 0 and ``T``.
 time to best
     The first time at which the run's incumbent was as good as its own final answer.
+best of
+    A virtual solver ``best(A,B)`` whose run on an instance and seed is the member run with
+    the smaller primal integral (:func:`best_of`): the per-instance best of A and B, a
+    baseline that beats each of them on the runs where the other one is better.
 shifted geometric mean
     Achterberg (2007), *Constraint Integer Programming*, PhD thesis, TU Berlin, sec. A.3:
     ``exp(mean(log(v + s))) - s``; the shift ``s`` keeps very small values from dominating.
@@ -46,14 +50,18 @@ __all__ = [
     "STATUSES",
     "TIE_TOLERANCE",
     "best_known",
+    "best_of",
+    "best_of_name",
     "effective_trajectory",
     "has_solution",
+    "pooled",
     "primal_gap",
     "primal_gap_curve",
     "primal_integral",
     "run_metrics",
     "shifted_geometric_mean",
     "summary",
+    "summary_against_best_of",
     "time_to_best",
 ]
 
@@ -662,3 +670,126 @@ def summary(
             }
         )
     return out
+
+
+# ----------------------------------------------------------------------------- virtual solvers
+
+
+def best_of_name(members: Sequence[str]) -> str:
+    """Name of the virtual solver :func:`best_of` makes of ``members``: ``best(A,B)``."""
+    return f"best({','.join(members)})"
+
+
+def best_of(metrics: Iterable[Mapping[str, Any]], members: Sequence[str]) -> list[dict[str, Any]]:
+    """Runs of the virtual solver ``best(A,B,...)``: per run, the member with the smaller PI.
+
+    Parameters
+    ----------
+    metrics : iterable of dict
+        Output of :func:`run_metrics`.
+    members : sequence of str
+        Two or more different solver names.
+
+    Returns
+    -------
+    list of dict
+        One run per (collection, instance, time limit, seed) that any solver ran, in order of
+        first appearance: a copy of the measures of the member run with the smallest primal
+        integral (on a tie, the member named first), with ``solver`` set to
+        :func:`best_of_name`, ``seed`` set to that seed and ``member`` naming the member.
+        Each member contributes its run of the same seed, or its seed-0 run when it did not
+        run that seed (a member run once stands in for every seed of a solver run three
+        times); when a member has neither, there is no virtual run for that seed. So
+        :func:`summary` pairs any solver's run with the virtual one of the same instance and
+        seed; its wins/ties/losses compare final primal gaps with the chosen member run's.
+
+    Raises
+    ------
+    UsageError
+        For fewer than two members or a member named twice.
+    """
+    if len(members) < 2 or len(set(members)) != len(members):
+        raise UsageError(f"best of needs two or more different solvers, not {list(members)!r}")
+    metrics = list(metrics)
+    runs = {
+        (m["collection"], m["instance"], m["time_limit"], m["solver"], m["seed"]): m
+        for m in metrics
+        if m["solver"] in members
+    }
+    keys = dict.fromkeys(
+        (m["collection"], m["instance"], m["time_limit"], m["seed"]) for m in metrics
+    )
+    out = []
+    for collection, instance, limit, seed in keys:
+        chosen = []
+        for member in members:
+            run = runs.get((collection, instance, limit, member, seed))
+            if run is None:
+                run = runs.get((collection, instance, limit, member, 0))
+            if run is None:
+                break
+            chosen.append(run)
+        else:
+            best = min(chosen, key=lambda m: m["primal_integral"])
+            out.append(
+                {**best, "solver": best_of_name(members), "seed": seed, "member": best["solver"]}
+            )
+    return out
+
+
+def pooled(metrics: Iterable[Mapping[str, Any]], label: str = "overall") -> list[dict[str, Any]]:
+    """The runs of every collection as one collection, for figures over all of them.
+
+    Parameters
+    ----------
+    metrics : iterable of dict
+        Output of :func:`run_metrics` (or :func:`best_of`).
+    label : str, optional
+        The collection name of every run.
+
+    Returns
+    -------
+    list of dict
+        Copies with ``collection`` set to ``label`` and ``instance`` to
+        ``"collection/instance"``, so that same-named instances of two collections stay
+        apart when :func:`summary` pairs runs.
+    """
+    return [
+        {**m, "collection": label, "instance": f"{m['collection']}/{m['instance']}"}
+        for m in metrics
+    ]
+
+
+def summary_against_best_of(
+    metrics: Iterable[Mapping[str, Any]], members: Sequence[str]
+) -> list[dict[str, Any]]:
+    """:func:`summary` lines of every solver against the virtual solver ``best(members)``.
+
+    Parameters
+    ----------
+    metrics : iterable of dict
+        Output of :func:`run_metrics`.
+    members : sequence of str
+        Solvers of the virtual baseline (see :func:`best_of`).
+
+    Returns
+    -------
+    list of dict
+        Per collection, then over all collections (collection ``"overall"``, see
+        :func:`pooled`), one line per real solver (members included) with the keys of
+        :func:`summary`; ``baseline`` is :func:`best_of_name`. ``integral_ratio`` and
+        wins/ties/losses are over the runs the solver shares with the virtual one.
+
+    Raises
+    ------
+    UsageError
+        When a member has no run at all, or as :func:`best_of`.
+    """
+    metrics = list(metrics)
+    missing = [s for s in members if s not in {m["solver"] for m in metrics}]
+    if missing:
+        raise UsageError(f"best of {', '.join(members)}: no runs of {', '.join(missing)}")
+    name = best_of_name(members)
+    runs = [*metrics, *best_of(metrics, members)]
+    lines = summary(runs, baseline=name) + summary(pooled(runs), baseline=name)
+    return [line for line in lines if line["solver"] != name]

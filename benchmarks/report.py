@@ -14,8 +14,10 @@
 - ``scatter.png``: the primal integral of one solver against another's, run by run, on
   log-log axes with the diagonal (only with two solvers or more).
 
-The measures come from :mod:`hybridsolve.benchmarks.metrics`. matplotlib is imported inside
-the plotting functions, with the Agg backend, so importing this module stays light.
+With ``best_of``, a section compares every solver with the per-run best of some solvers (a
+virtual solver, :func:`~hybridsolve.benchmarks.metrics.best_of`). The measures come from
+:mod:`hybridsolve.benchmarks.metrics`. matplotlib is imported inside the plotting functions,
+with the Agg backend, so importing this module stays light.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ import numpy as np
 
 from hybridsolve.benchmarks.metrics import (
     FAILED_STATUSES,
+    best_of_name,
     effective_trajectory,
     primal_gap_curve,
     run_metrics,
     summary,
+    summary_against_best_of,
 )
 from hybridsolve.mip import UsageError
 
@@ -254,6 +258,28 @@ def _headline(lines: Sequence[Mapping[str, Any]], baseline: str) -> _Table:
             ]
         )
     return table
+
+
+def _best_of_blocks(metrics: Sequence[Mapping[str, Any]], members: Sequence[str]) -> list[_Block]:
+    """Every solver against the virtual solver ``best(members)``, per collection and overall."""
+    name = best_of_name(members)
+    table = _Table(["collection", "solver", "runs", "PI ratio", "W/T/L"], [], list("llrrr"))
+    for s in summary_against_best_of(metrics, members):
+        wtl = f"{s['wins']}/{s['ties']}/{s['losses']}"
+        table.rows.append(
+            [s["collection"], s["solver"], str(s["runs"]), _fmt(s["integral_ratio"]), wtl]
+        )
+    return [
+        ("h", (2, f"Against {name}")),
+        (
+            "p",
+            f"{name} is a virtual solver: per instance and seed, the run of whichever of "
+            f"{', '.join(members)} has the smaller primal integral (a member that did not run "
+            "that seed stands in with its seed-0 run). PI ratio and W/T/L as in the headline, "
+            "against it; 'overall' pools the runs of every collection.",
+        ),
+        ("table", table),
+    ]
 
 
 def _per_instance(metrics: Sequence[Mapping[str, Any]], solvers: Sequence[str]) -> _Table:
@@ -494,6 +520,7 @@ def write_report(
     *,
     baseline: str | None = None,
     pair: tuple[str, str] | None = None,
+    best_of: Sequence[str] = (),
 ) -> list[Path]:
     """Write the Markdown and HTML report and its plots of a set of run records.
 
@@ -508,6 +535,10 @@ def write_report(
     pair : tuple of (str, str), optional
         Solvers ``(A, B)`` of the scatter plot, A on the x axis (default: the first two
         solvers in alphabetical order). With a single solver there is no scatter plot.
+    best_of : sequence of str, optional
+        Two or more solvers whose per-run best (the one with the smaller primal integral, see
+        :func:`~hybridsolve.benchmarks.metrics.best_of`) every solver is compared with in a
+        section after the headline; none by default.
 
     Returns
     -------
@@ -518,7 +549,8 @@ def write_report(
     Raises
     ------
     UsageError
-        When there are no rows, or ``baseline`` or ``pair`` name an unknown solver.
+        When there are no rows, or ``baseline``, ``pair`` or ``best_of`` name an unknown
+        solver.
     InputError
         When a record is malformed (see :func:`~hybridsolve.benchmarks.metrics.run_metrics`).
     """
@@ -536,6 +568,7 @@ def write_report(
         unknown = [s for s in pair if s not in solvers]
         if len(pair) != 2 or unknown or pair[0] == pair[1]:
             raise UsageError(f"pair must name two different solvers among {', '.join(solvers)}")
+    best_of_blocks = _best_of_blocks(metrics, best_of) if best_of else []
     collections = sorted({m["collection"] for m in metrics})
     stems = _stems(collections)
     out = Path(out_dir)
@@ -556,7 +589,7 @@ def write_report(
         _plot_scatter(by_collection, pair, out / "scatter.png")
         written_png.append(out / "scatter.png")
 
-    blocks = _document(metrics, lines, solvers, collections, stems, baseline, pair)
+    blocks = _document(metrics, lines, solvers, collections, stems, baseline, pair, best_of_blocks)
     operators = _operators(rows)
     if operators is not None:
         blocks += operators
@@ -576,6 +609,7 @@ def _document(
     stems: Mapping[str, str],
     baseline: str,
     pair: tuple[str, str] | None,
+    versus: Sequence[_Block],
 ) -> list[_Block]:
     seeds = sorted({m["seed"] for m in metrics})
     limits = sorted({m["time_limit"] for m in metrics})
@@ -616,6 +650,7 @@ def _document(
             ("h", (3, c)),
             ("table", _headline([s for s in lines if s["collection"] == c], baseline)),
         ]
+    blocks += versus
     blocks += [
         ("h", (2, "Per instance")),
         (

@@ -8,12 +8,20 @@ dies as ``crashed``; neither stops the sweep. Records are written by the calling
 only, one transaction per finished run, so Ctrl-C (which kills the running workers) leaves
 no partial rows and rerunning the same command resumes.
 
+Chains (:mod:`.chains`): the runs of ``lns+warm`` for one (collection, seed, time limit)
+share a state file of the LNS bandit in the folder ``<db without suffix>.bandit`` and run
+one at a time, in instance order. Runs start in plan order, and a chain's next run waits
+until the one before it is stored; all other runs go side by side as before. A run that
+fails leaves the file as the last finished run wrote it and the chain goes on with the next
+instance; a resumed sweep continues each chain from its file.
+
 Dask: ``cluster="tcp://host:8786"`` submits every run to that scheduler; each worker still
 isolates the run in a subprocess. Start workers with one thread each (``dask worker
 tcp://host:8786 --nthreads 1``) so that one worker runs one solve at a time; on SLURM,
 ``dask-jobqueue``'s ``SLURMCluster(cores=1, processes=1, ...)`` gives the same shape. Model
 files must be readable at the same path on every worker (a shared file system);
-distribution names need no files at all.
+distribution names need no files at all, and state files of chains are found under the
+same absolute path as on the submitting machine.
 """
 
 from __future__ import annotations
@@ -25,14 +33,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hybridsolve.datasets import Collection
 from hybridsolve.mip import UsageError
 
+from .chains import Dispatch, chained, state_file, state_folder
 from .store import Store
 from .worker import MARKER, Task, guided_options, record_of
 
@@ -48,7 +58,12 @@ def default_grace(time_limit: float) -> float:
 
 
 def plan(
-    collection: Collection, solvers: Sequence[str], seeds: Sequence[int], time_limit: float
+    collection: Collection,
+    solvers: Sequence[str],
+    seeds: Sequence[int],
+    time_limit: float,
+    *,
+    states: str | Path | None = None,
 ) -> list[Task]:
     """Every run of a sweep, instance by instance, then solver, then seed.
 
@@ -62,6 +77,9 @@ def plan(
         Solver seeds.
     time_limit : float
         Seconds per run.
+    states : str or pathlib.Path, optional
+        Folder of the bandit state files of ``+warm`` solvers (see :mod:`.chains`); needed
+        when there are any.
 
     Returns
     -------
@@ -81,15 +99,17 @@ def plan(
         if plus and base not in available():
             raise UsageError(
                 f"unknown guided solver {solver!r}; write SOLVER+hints[:WEIGHTS] with SOLVER "
-                f"one of {', '.join(available())}, or scip+gnn[:WEIGHTS] / lns+gnn"
+                f"one of {', '.join(available())}, scip+gnn[:WEIGHTS] / lns+gnn, or lns+warm"
             )
         if plus:
-            guided_options(base, guidance)  # unknown guidance, or +gnn on another solver
+            guided_options(base, guidance)  # unknown guidance, or one the solver cannot take
         if not plus and ":" not in solver and solver not in known:
             raise UsageError(
                 f"unknown solver {solver!r}; choose from {', '.join(known)}, SOLVER+hints, "
-                "scip+gnn, or name a plug-in as module:function"
+                "scip+gnn, lns+warm, or name a plug-in as module:function"
             )
+        if chained(solver) and states is None:
+            raise UsageError(f"{solver!r} needs a folder for its bandit state files")
     tasks = []
     for name in collection.names:
         path = collection.path(name)
@@ -107,6 +127,11 @@ def plan(
                         path=None if path is None else str(path.resolve()),
                         generate=None if recipe is None else list(recipe),
                         reference=None if reference is None else reference.objective,
+                        bandit_state=(
+                            str(state_file(states, collection.label, seed, time_limit))
+                            if chained(solver)
+                            else None
+                        ),
                     )
                 )
     return tasks
@@ -259,7 +284,8 @@ def sweep(
     store : Store
         Where finished runs go.
     jobs : int
-        Runs side by side on the local pool (ignored with ``cluster``).
+        Runs side by side on the local pool (ignored with ``cluster``). The runs of one
+        chain (``lns+warm``, see :mod:`.chains`) never run side by side.
     cluster : str, optional
         Address of a Dask scheduler to submit the runs to.
     grace : float, optional
@@ -278,9 +304,12 @@ def sweep(
     """
     if jobs < 1:
         raise UsageError(f"jobs must be >= 1, got {jobs}")
-    tasks = plan(collection, solvers, seeds, time_limit)
+    states = state_folder(store.path)
+    tasks = plan(collection, solvers, seeds, time_limit, states=states)
     stored = store.keys()
     todo = [task for task in tasks if task.key not in stored]
+    if any(task.bandit_state for task in todo):
+        states.mkdir(parents=True, exist_ok=True)
     stats = SweepStats(total=len(tasks), skipped=len(tasks) - len(todo))
     grace = default_grace(time_limit) if grace is None else grace
     start = time.perf_counter()
@@ -336,25 +365,27 @@ def sweep_distributions(
                     "  " + progress_line(stats, elapsed, jobs), file=sys.stderr, flush=True
                 ),
             )  # fmt: skip
-            planned |= {task.key for task in plan(collection, solvers, seeds, time_limit)}
+            tasks = plan(collection, solvers, seeds, time_limit, states=state_folder(db))
+            planned |= {task.key for task in tasks}
         return [row for row in store.rows() if tuple(row[k] for k in KEY) in planned]
 
 
 def _on_pool(jobs, todo, grace, stats, finished, report, start) -> None:
-    pending = iter(todo)
+    dispatch = Dispatch(todo)
+    running: dict[Future, Task] = {}
     with ThreadPoolExecutor(jobs) as pool:
-        running = set()
         try:
-            for task in _take(pending, jobs):
-                running.add(pool.submit(_timed_execute, task, grace))
-            while running:
+            while True:
+                for _, task in dispatch.take(jobs - len(running)):
+                    running[pool.submit(_timed_execute, task, grace)] = task
+                if not running:
+                    break
                 stats.running = len(running)
                 report(stats, time.perf_counter() - start)
-                finished_now, running = wait(running, return_when=FIRST_COMPLETED)
+                finished_now, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished_now:
                     finished(*future.result())
-                for task in _take(pending, len(finished_now)):
-                    running.add(pool.submit(_timed_execute, task, grace))
+                    dispatch.finished(running.pop(future))
             stats.running = 0
             report(stats, time.perf_counter() - start)
         except BaseException:
@@ -362,15 +393,6 @@ def _on_pool(jobs, todo, grace, stats, finished, report, start) -> None:
                 future.cancel()
             _kill_running()
             raise
-
-
-def _take(iterator: Iterable[Task], count: int) -> list[Task]:
-    out = []
-    for task in iterator:
-        out.append(task)
-        if len(out) == count:
-            break
-    return out
 
 
 def _timed_execute(task: Task, grace: float) -> tuple[dict[str, Any], float]:
@@ -401,19 +423,32 @@ def dask_client(address: str) -> Any:
 def _on_dask(address, todo, grace, stats, finished, report, start) -> None:
     from distributed import as_completed
 
+    dispatch = Dispatch(todo)
+    running: dict[Any, Task] = {}
     with dask_client(address) as client:
-        futures = [
-            client.submit(_timed_execute, task, grace, pure=False, key=f"run-{i}-{os.getpid()}")
-            for i, task in enumerate(todo)
-        ]
+
+        def submit(batch: list[tuple[int, Task]]) -> list[Any]:
+            # the plan's order as Dask's priority: a chain's next run goes before later ones
+            futures = [
+                client.submit(_timed_execute, task, grace, pure=False, priority=-position,
+                              key=f"run-{position}-{os.getpid()}")
+                for position, task in batch
+            ]  # fmt: skip
+            running.update(zip(futures, (task for _, task in batch)))
+            return futures
+
         capacity = max(1, sum(client.nthreads().values()))
         try:
-            stats.running = min(len(futures), capacity)
+            pending = as_completed(submit(dispatch.take()))
+            stats.running = min(len(running), capacity)
             report(stats, time.perf_counter() - start)
-            for future in as_completed(futures):
+            for future in pending:
                 finished(*future.result())
-                stats.running = min(len(futures) - stats.done, capacity)
+                dispatch.finished(running.pop(future))
+                for new in submit(dispatch.take()):
+                    pending.add(new)
+                stats.running = min(len(running), capacity)
                 report(stats, time.perf_counter() - start)
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(running))
             raise

@@ -9,7 +9,8 @@ process that dies or hangs is recorded by the runner (``crashed`` / ``timeout``)
 Solvers are resolved in this order: a ``module:function`` name (a plug-in, called as
 ``function(problem, time_limit=..., seed=..., path=...)`` and returning a
 :class:`hybridsolve.mip.Result`), a peer of :mod:`hybridsolve.benchmarks.peers`, or a name
-registered with :func:`hybridsolve.register` (``scip``, ``highs``, ``lns``, ...).
+registered with :func:`hybridsolve.register` (``scip``, ``highs``, ``lns``, ...), each
+optionally guided (:func:`guided_options`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class Task:
         ``[distribution, split, index, base_seed]`` of a registered distribution.
     reference : float or None
         Best known objective, when known.
+    bandit_state : str or None
+        State file of the LNS bandit for ``lns+warm``: read at the start of the run when it
+        exists, written back at its end. Runs sharing it form a chain that the runner runs
+        one at a time, in instance order.
     """
 
     collection: str
@@ -59,6 +64,7 @@ class Task:
     path: str | None = None
     generate: list | None = None
     reference: float | None = None
+    bandit_state: str | None = None
 
     @property
     def key(self) -> tuple:
@@ -93,7 +99,7 @@ def record_of(task: Task, **fields: Any) -> dict[str, Any]:
         "message": "",
         "stats": {},
         "host": socket.gethostname(),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
     }
     record.update(fields)
     return record
@@ -110,10 +116,11 @@ def _problem(task: Task):
     return get(distribution).instance(split, index, base_seed)
 
 
-def _solver(name: str):
+def _solver(task: Task):
+    name = task.solver
     base, plus, guidance = name.partition("+")
     if plus:
-        return _guided(base, guidance)
+        return _guided(base, guidance, task.bandit_state)
     if ":" in name:
         module, _, function = name.partition(":")
         return getattr(importlib.import_module(module), function)
@@ -129,40 +136,48 @@ def _solver(name: str):
     return registered
 
 
-def guided_options(base: str, guidance: str) -> dict[str, str]:
-    """The :func:`hybridsolve.solve` keyword of a guided solver name ``BASE+GUIDANCE``.
+def guided_options(base: str, guidance: str, bandit_state: str | None = None) -> dict[str, Any]:
+    """The :func:`hybridsolve.solve` keywords of a guided solver name ``BASE+GUIDANCE``.
 
     ``hints[:WEIGHTS]`` gives ``{"hints": "forge[:WEIGHTS]"}``, ``gnn[:WEIGHTS]`` (SCIP and
-    the LNS only) ``{"branching": "gnn[:WEIGHTS]"}``.
+    the LNS only) ``{"branching": "gnn[:WEIGHTS]"}``, and ``warm`` (the LNS only)
+    ``{"options": {"bandit_state": bandit_state}}``: the bandit starts from what the runs
+    before it wrote to that file and writes its own statistics back.
 
     Raises
     ------
     UsageError
-        Other guidance, or learned branching for a solver that cannot take it.
+        Other guidance, or guidance that the solver cannot take.
     """
     from hybridsolve.mip import UsageError
     from hybridsolve.solvers import BRANCHING_SOLVERS
 
+    name = f"{base}+{guidance}"
     method, colon, weights = guidance.partition(":")
     if method == "hints":
         return {"hints": f"forge{colon}{weights}"}
+    if method == "warm":
+        if base != "lns" or colon:
+            raise UsageError(
+                f"{name!r}: carrying the bandit's statistics from instance to instance (+warm) "
+                "is for the LNS only; write lns+warm"
+            )
+        return {"options": {"bandit_state": bandit_state}}
     if method != "gnn":
         raise UsageError(
-            f"unknown guided solver {base + '+' + guidance!r}; write SOLVER+hints[:WEIGHTS], or "
-            f"SOLVER+gnn[:WEIGHTS] with SOLVER one of {', '.join(BRANCHING_SOLVERS)}"
+            f"unknown guided solver {name!r}; write SOLVER+hints[:WEIGHTS], "
+            f"SOLVER+gnn[:WEIGHTS] with SOLVER one of {', '.join(BRANCHING_SOLVERS)}, or lns+warm"
         )
     if base not in BRANCHING_SOLVERS:
-        raise UsageError(
-            f"{base + '+' + guidance!r}: learned branching (+gnn) needs the scip solver or lns"
-        )
+        raise UsageError(f"{name!r}: learned branching (+gnn) needs the scip solver or lns")
     return {"branching": f"gnn{colon}{weights}"}
 
 
-def _guided(base: str, guidance: str):
-    """``SOLVER+hints[:WEIGHTS]`` (learned hints) or ``scip+gnn[:WEIGHTS]`` (learned branching)."""
+def _guided(base: str, guidance: str, bandit_state: str | None):
+    """``BASE+GUIDANCE`` as a benchmark solver (see :func:`guided_options`)."""
     from hybridsolve.solvers import solve
 
-    options = guided_options(base, guidance)
+    options = guided_options(base, guidance, bandit_state)
 
     def guided(problem, *, time_limit: float, seed: int, path: str | None):
         return solve(problem, base, time_limit=time_limit, seed=seed, threads=1, **options)
@@ -185,7 +200,7 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         problem = _problem(task)
         known["sense"] = problem.sense
-        run = _solver(task.solver)
+        run = _solver(task)
         result = run(problem, time_limit=task.time_limit, seed=task.seed, path=task.path)
     except HybridsolveError as error:
         return record_of(task, message=str(error), runtime=time.perf_counter() - start, **known)

@@ -41,13 +41,13 @@ from hybridsolve.mip import solve as solve_mip
 from .bandit import CONTEXTUAL, POLICIES, Selector, instance_features, search_features
 from .neighbourhood import Context, Neighbourhood
 from .operators import HINTED, OPERATORS, Arm, portfolio
-from .state import BanditState
+from .state import TOTALS, BanditState
 from .subsolver import SUBSOLVERS, Attempt, HighsTree, ScipTree, SubSolver
 
 __all__ = ["BACKENDS", "TREE_SHARE", "Settings", "search"]
 
 #: Least and largest share of the search loop's time that the tree searches get together.
-TREE_SHARE = (0.2, 0.8)
+TREE_SHARE = (0.4, 0.9)
 #: Least share of the trees' time that each tree gets when both run.
 TREE_FLOOR = 0.2
 #: Values of the ``backend`` option and the sub-MIP solvers they stand for.
@@ -77,13 +77,19 @@ class Settings:
         Operator families (keys of :data:`hybridsolve.lns.OPERATORS`); all by default.
         The hint families (``hint_disagree``, ``hint_confident``) join only when the
         solve has hints (``hints=`` of :func:`hybridsolve.mip.solve`).
+    rates : str
+        ``"first"`` (default): each family at the first of its destroy rates in
+        :data:`~hybridsolve.lns.OPERATORS` (the arm's adaptive scale moves it from there),
+        so a bandit over two sub-MIP solvers has few arms to explore; ``"all"``: one arm
+        per rate.
     initial_share : float
         Share of the time limit for the first turns of the trees (shared by them) or,
         without trees, the first run of a sub-MIP solver on the full model; it goes on
         past it only until a first solution exists.
     iteration_time : float or None
-        First sub-MIP time limit in seconds; by default 5% of the time left after the
-        initial run, between 1 and 10 s.
+        A fixed sub-MIP (and tree turn) time limit in seconds. By default it starts at 5%
+        of the time left after the initial run, between 1 and 10 s, and adapts to how the
+        sub-MIPs go (shorter after quick solves, longer after timeouts).
     iterations : int or None
         Stop after this many LNS iterations (with no time limit: required).
     tree : bool
@@ -92,8 +98,9 @@ class Settings:
         resuming one for one iteration's time is one more bandit arm (``tree@scip``,
         ``tree@highs``), so the search falls back on the plain solvers where the
         neighbourhoods do not pay. Together they get a share of the time between the
-        bounds of :data:`TREE_SHARE` that follows their improvements per second (new
-        incumbents, and the share of the gap their bound closed) against the
+        bounds of :data:`TREE_SHARE` that follows their progress per second (the shares
+        of the gap closed by their incumbents, and half those closed by their bound; see
+        :meth:`_Run.rate`) against the
         neighbourhoods'; a tree that proves optimality, or whose bound meets the
         incumbent, ends the run as ``optimal``. The tree's turns follow measured seconds,
         so only a run without it (and with node limits instead of time limits) repeats
@@ -114,6 +121,7 @@ class Settings:
     backend: str = "both"
     policy: str = "thompson"
     operators: tuple[str, ...] = tuple(OPERATORS)
+    rates: str = "first"
     initial_share: float = 0.1
     iteration_time: float | None = None
     iterations: int | None = None
@@ -165,6 +173,8 @@ class Settings:
                 f"unknown lns operator {', '.join(unknown) or '(none given)'}; "
                 f"choose from {', '.join(OPERATORS)}"
             )
+        if self.rates not in ("first", "all"):
+            raise UsageError(f"lns rates must be first or all, got {self.rates!r}")
         if not 0 < self.initial_share < 1:
             raise UsageError(f"initial_share must be in (0, 1), got {self.initial_share!r}")
         if self.iteration_time is not None and not self.iteration_time > 0:
@@ -220,6 +230,7 @@ class _ArmStats:
     seconds: float = 0.0
     solved: int = 0
     limits: int = 0
+    gain: float = 0.0  # the shares of the primal-dual gap its solutions closed, summed
     progress: float = 0.0  # trees: the shares of the gap their bound closed, summed
 
 
@@ -265,6 +276,7 @@ class _Run:
         self.iterations = 0
         self.stalled = 0  # iterations since the last improvement
         self.best_value: float | None = None
+        self.pending: tuple[np.ndarray, float, str] | None = None  # see :meth:`reporter`
         self.root_bound: float | None = None  # the LP relaxation's value
         self.stats: dict[str, _ArmStats] = {}
         self.initial: dict[str, Any] = {}
@@ -283,13 +295,14 @@ class _Run:
         return self._subs[backend]
 
     def rate(self, names: list[str]) -> float:
-        """Improvements per second of the arms ``names`` together, with the earlier runs'
-        per-run averages (:class:`BanditState`) and a prior of one in ten seconds."""
-        gained, seconds = 1.0, 10.0
+        """Progress per second of the arms ``names`` together: the shares of the
+        primal-dual gap closed by their solutions, plus half those closed by their bounds
+        (trees; the primal integral counts only the former), with the earlier runs'
+        per-run averages (:class:`BanditState`) and a prior of a tenth in ten seconds."""
+        gained, seconds = 0.1, 10.0
         for name in names:
             stats, prior = self.stats.get(name, _ArmStats()), self.memory.prior(name)
-            gained += stats.improvements + stats.progress
-            gained += prior["improvements"] + prior["progress"]
+            gained += stats.gain + 0.5 * stats.progress + prior["gain"] + 0.5 * prior["progress"]
             seconds += stats.seconds + prior["seconds"]
         return gained / seconds
 
@@ -328,10 +341,24 @@ class _Run:
     def stopping(self) -> bool:
         return self.monitor.stopping or self.remaining() <= 0 or self.proven is not None
 
-    def found(self, x: np.ndarray) -> None:
-        """A sub-MIP solution: report it to the monitor when it improves."""
-        if self.monitor.incumbent(x, None):
-            self.monitor.request_stop(Limit.INTERRUPT)
+    def reporter(self, source: str):  # noqa: ANN201 (a Found callback)
+        """The ``found`` callback of one attempt of the arm ``source``.
+
+        Every solution goes to the monitor, and the best one so far is kept as
+        :attr:`pending` with its source, for the loop to take up: a tree search may find a
+        solution after its turn has returned (HiGHS runs on until its next callback),
+        which its attempt no longer carries.
+        """
+
+        def found(x: np.ndarray) -> None:
+            value = float(self.problem.objective(x))
+            best = self.pending[1] if self.pending is not None else None
+            if best is None or (value > best if self.problem.maximize else value < best):
+                self.pending = (x.copy(), value, source)
+            if self.monitor.incumbent(x, None):
+                self.monitor.request_stop(Limit.INTERRUPT)
+
+        return found
 
     def gap(self, value: float | None, bound: float | None) -> float | None:
         """The relative gap between an objective value and a bound (``None`` if unknown)."""
@@ -348,10 +375,10 @@ class _Run:
         if tree is None:
             return self.sub(pull.backend).solve(
                 nb, start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
-                found=self.found,
+                found=self.reporter(pull.name),
             )  # fmt: skip
         attempt = tree.solve(start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
-                             found=self.found)  # fmt: skip
+                             found=self.reporter(pull.name))  # fmt: skip
         if attempt.status in ("optimal", "infeasible", "unbounded"):
             self.proven = attempt
         if attempt.dual_bound is not None and self.problem.is_mip:
@@ -369,6 +396,15 @@ class _Run:
         self.tree_dual[pull.backend] = dual
         better = max if not self.problem.maximize else min
         self.dual = dual if self.dual is None else better(self.dual, dual)
+
+    def closing(self, old: float, new: float) -> float:
+        """The share of the gap between ``old`` and the best bound known (the trees', else
+        the LP relaxation's) that ``new`` closed; 1 without a bound."""
+        bound = self.dual if self.dual is not None else self.root_bound
+        gap = None if bound is None else abs(old - bound)
+        if not gap:
+            return 1.0
+        return float(np.clip(abs(old - new) / gap, 0.0, 1.0))
 
     def closed(self) -> bool:
         """Whether the best tree bound proves the incumbent optimal (:data:`PROOF_GAP`)."""
@@ -411,18 +447,14 @@ class _Run:
         stats = self.stats.setdefault(pull.name, _ArmStats())
         stats.pulls += 1
         stats.seconds += attempt.seconds
-        better = None
-        if attempt.x is not None:
-            found = certified(self.problem, attempt.x)
-            if found is not None and found[1].objective is not None:
-                candidate = _State(found[0], found[1].objective, self.problem.maximize)
-                if candidate.objective() < state.objective() - 1e-9 * max(1.0, abs(state.value)):
-                    better = candidate
+        better, source = self.take(state, attempt, pull.name)
         solved = attempt.status in ("optimal", "infeasible")
         stats.solved += solved
         stats.limits += not solved
         if better is not None:
-            stats.improvements += 1
+            credit = self.stats.setdefault(source, _ArmStats())
+            credit.improvements += 1
+            credit.gain += self.closing(state.value, better.value)
             self.stalled = 0
             self.best_value = better.value
             self.ctx.remember(better.x)
@@ -438,20 +470,38 @@ class _Run:
         if solved:  # too small: grow this arm's neighbourhood, shorten the sub-MIPs
             quick = attempt.seconds < 0.2 * self.iteration_time
             self.scales[pull.name] = min(scale * (1.5 if quick else 1.2), 20.0)
-            self.iteration_time = max(0.5, min(self.iteration_time, 2 * attempt.seconds + 0.5))
+            if self.settings.iteration_time is None:
+                self.iteration_time = max(0.5, min(self.iteration_time, 2 * attempt.seconds + 0.5))
         elif not self.stopping():  # too large: shrink it, give sub-MIPs a little longer
             self.scales[pull.name] = max(scale * 0.8, 0.05)
-            self.iteration_time = min(self.iteration_time * 1.25, self.max_iteration_time)
+            if self.settings.iteration_time is None:
+                self.iteration_time = min(self.iteration_time * 1.25, self.max_iteration_time)
         return state
+
+    def take(self, state: _State, attempt: Attempt, name: str) -> tuple[_State | None, str]:
+        """The best certified solution better than ``state`` among the attempt's and the
+        :attr:`pending` one, with the arm that found it; ``None`` when there is none."""
+        better, source = None, name
+        candidates = [(attempt.x, name)]
+        if self.pending is not None:
+            candidates.append((self.pending[0], self.pending[2]))
+            self.pending = None
+        for x, origin in candidates:
+            found = None if x is None else certified(self.problem, x)
+            if found is None or found[1].objective is None:
+                continue
+            candidate = _State(found[0], found[1].objective, self.problem.maximize)
+            bar = state if better is None else better
+            if candidate.objective() < bar.objective() - 1e-9 * max(1.0, abs(bar.value)):
+                better, source = candidate, origin
+        return better, source
 
     def remember(self, selector: Selector) -> None:
         """Write this run's bandit statistics to the state file (when one is set)."""
         path = self.settings.bandit_state
         if path is None or self.iterations == 0:
             return
-        totals = {name: {"pulls": s.pulls, "improvements": s.improvements,
-                         "seconds": s.seconds, "progress": s.progress}
-                  for name, s in self.stats.items()}  # fmt: skip
+        totals = {name: {key: getattr(s, key) for key in TOTALS} for name, s in self.stats.items()}
         scales = {name: self.scales[name] for name in self.stats if name in self.scales}
         self.memory.record(totals, scales, selector.observations)
         self.memory.save(path)
@@ -581,13 +631,13 @@ def search(problem: Problem, settings: Settings, monitor: Monitor, *, seed: int,
 
 
 def _initial(run: _Run, warm_start: np.ndarray | None) -> Attempt:
-    """The first turns: each tree in turn (the first solution goes on as the next one's
-    start), or without trees the first backend on the full model; repeated with growing
-    turns while nothing is found and time is left."""
+    """The first turns: each tree in turn (the best solution so far goes on as the next
+    one's start), or without trees the first backend on the full model; repeated with
+    growing turns while nothing is found and time is left."""
     budget = run.remaining()
     turn = budget * run.settings.initial_share if np.isfinite(budget) else 10.0
     pulls = [_Pull(_tree_name(b), b) for b in run.trees] or [_Pull("", run.settings.backends[0])]
-    best, start, seconds = None, warm_start, 0.0
+    start, seconds = warm_start, 0.0
     turn /= len(pulls)
     while True:
         for pull in pulls:
@@ -595,15 +645,13 @@ def _initial(run: _Run, warm_start: np.ndarray | None) -> Attempt:
             seconds += attempt.seconds
             if pull.name:
                 run.initial.setdefault("trees", {})[pull.backend] = attempt.status
-            if attempt.x is not None:
-                value = run.problem.objective(attempt.x)
-                if best is None or (value > run.best_value) == run.problem.maximize:
-                    best, start, run.best_value = attempt, attempt.x, value
+            if run.pending is not None:  # the best solution so far, whoever found it
+                start, run.best_value = run.pending[0], run.pending[1]
             if attempt.status != "limit" or run.stopping():
-                return replace(attempt, x=attempt.x if attempt.x is not None else start,
-                               seconds=seconds)  # fmt: skip
-        if best is not None:
-            return replace(best, seconds=seconds)
+                x = start if run.pending is not None else attempt.x
+                return replace(attempt, x=x, seconds=seconds)
+        if run.pending is not None:
+            return Attempt("limit", start, seconds)
         turn = turn * 2 if run.trees else run.remaining()
 
 
@@ -623,6 +671,8 @@ def _loop(run: _Run, warm_start: np.ndarray | None) -> Outcome:
             lp, run.root_bound = relaxed
     run.ctx.lp = lp
     arms = portfolio(run.ctx, settings.operators, lp=lp is not None)
+    if settings.rates == "first":
+        arms = [arm for arm in arms if arm.rate == OPERATORS[arm.name.rsplit("-", 1)[0]][1][0]]
     run.hint_arms = [f"{arm.name}@{b}" for arm in arms for b in settings.backends
                      if arm.name.rsplit("-", 1)[0] in HINTED]  # fmt: skip
     pulls = [_Pull(f"{arm.name}@{b}", b, arm) for arm in arms for b in settings.backends]

@@ -7,7 +7,8 @@ instead of from a blank bandit. A :class:`BanditState` file holds:
 - the bandit's observations (arm name, reward, context vector for contextual policies),
   the latest :data:`KEEP` of them: a new run replays those of its own arms into its
   bandit before its first choice, so a warm bandit exploits from the first iteration;
-- per-arm totals over the earlier runs (pulls, improvements, seconds, bound progress)
+- per-arm totals over the earlier runs (pulls, improvements, seconds, gap closed by
+  solutions and by bounds)
   and each arm's last neighbourhood scale: a new run starts its arms at those scales and
   counts the per-run average of the totals as a prior in the time shares of the trees.
 
@@ -36,7 +37,7 @@ FORMAT = "hybridsolve-lns-bandit"
 #: Observations kept in a state file (the latest).
 KEEP = 2000
 #: Per-arm totals kept in a state file.
-TOTALS = ("pulls", "improvements", "seconds", "progress")
+TOTALS = ("pulls", "improvements", "seconds", "gain", "progress")
 
 
 @dataclass

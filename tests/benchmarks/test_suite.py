@@ -11,11 +11,14 @@ from hybridsolve.solvers import available
 def test_suites_name_registered_distributions_and_solvers():
     for suite in SUITES.values():
         assert set(suite.distributions) <= set(datasets.distributions())
+        assert bool(suite.distributions) != bool(suite.named)  # distributions or named models
         for solver in suite.solvers:
             base, plus, guidance = solver.partition("+")
-            assert base in set(available()) | set(PEERS) and guidance in ("", "hints")
+            assert base in set(available()) | set(PEERS)
+            assert guidance in ("", "hints") or (base, guidance) == ("lns", "warm")
         assert suite.baseline in suite.solvers and set(suite.also) <= set(suite.solvers)
         assert {name for pair in suite.pairs for name in pair} <= set(suite.solvers)
+        assert set(suite.best_of) <= set(suite.solvers) and len(suite.best_of) != 1
         assert suite.time_limit > 0 and suite.seeds and suite.n > 0
 
 

@@ -45,7 +45,7 @@ def test_a_second_run_starts_from_the_state_the_first_one_wrote(tmp_path, cover)
     assert state.totals == {
         name: {key: pytest.approx(first.stats["operators"].get(name, {}).get(key, 0)
                                   + second.stats["operators"].get(name, {}).get(key, 0))
-               for key in ("pulls", "improvements", "seconds", "progress")}
+               for key in ("pulls", "improvements", "seconds", "gain", "progress")}
         for name in state.totals
     }  # fmt: skip
     assert not [p for p in tmp_path.iterdir() if p.name != "bandit.json"]  # no temporary left
@@ -55,7 +55,7 @@ def test_state_files_round_trip_and_keep_the_latest_observations(tmp_path):
     state = BanditState()
     arm = "mutation-0.2@scip"
     many = [(arm, float(i % 2), None) for i in range(KEEP + 10)]
-    totals = {arm: {"pulls": 3, "improvements": 1, "seconds": 2.5, "progress": 0.0}}
+    totals = {arm: {"pulls": 3, "improvements": 1, "seconds": 2.5, "gain": 0.4, "progress": 0.0}}
     state.record(totals, {arm: 0.64}, many)
     state.save(tmp_path / "s.json")
     again = BanditState.load(tmp_path / "s.json")
@@ -153,9 +153,12 @@ def test_native_parameters_go_to_the_backend_they_belong_to():
     assert single.native_for("highs") == {"mip_max_nodes": 7}
 
 
-def test_arms_pair_operators_with_both_sub_mip_solvers(cover):
-    options = {"tree": False, "iterations": 16, "initial_share": 0.02, "operators": "mutation"}
-    result = hybridsolve.solve(cover, "lns", time_limit=30, seed=4, options=options)
+def test_arms_pair_operators_with_both_sub_mip_solvers():
+    wide = datasets.set_cover(np.random.default_rng(6), rows=500, cols=1500, density=0.05)
+    options = {"tree": False, "iterations": 16, "initial_share": 0.01, "operators": "mutation",
+               "rates": "all"}  # fmt: skip
+    result = hybridsolve.solve(wide, "lns", time_limit=30, seed=4, options=options)
+    assert result.stats["initial"]["status"] == "limit" and result.stats["iterations"] == 16
     pulled = {name for name, arm in result.stats["operators"].items() if arm["pulls"]}
     assert pulled <= {f"mutation-{r}@{b}" for r in (0.2, 0.5) for b in ("scip", "highs")}
     assert {name.split("@")[1] for name in pulled} == {"scip", "highs"}

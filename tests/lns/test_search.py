@@ -131,6 +131,7 @@ def test_bad_options_are_usage_errors(medium):
         "policy": ("greedy", "lns policy must be one of"),
         "operators": ("mutation,nonsense", "unknown lns operator nonsense"),
         "initial_share": (1.5, "initial_share must be in"),
+        "rates": ("most", "lns rates must be first or all"),
     }
     for key, (value, message) in cases.items():
         with pytest.raises(UsageError, match=message):
