@@ -1,0 +1,388 @@
+"""Held-Karp 1-tree lower bound for the symmetric TSP, by subgradient ascent on node penalties.
+
+A *1-tree* on nodes ``0..n-1`` is a spanning tree on nodes ``1..n-1`` plus two edges at the
+special node ``0``; every tour is a 1-tree in which each node has degree 2. With penalties
+``pi`` on the nodes, edge costs become ``c_ij + pi_i + pi_j`` and every tour's cost grows by
+exactly ``2 * sum(pi)``, so
+
+    ``L(pi) = (minimum 1-tree cost under the penalised costs) - 2 * sum(pi)``
+
+is a lower bound on the optimal tour cost for *every* ``pi`` (Held and Karp 1970). The
+Held-Karp bound is ``max L(pi)``; it is approached by subgradient ascent: ``v = degree - 2``
+of the current minimum 1-tree is a subgradient of the concave function ``L`` (Held and Karp
+1971), and a 1-tree whose degrees are all 2 is an optimal tour.
+
+Validity. The minimum 1-tree is computed on the *complete* graph, by Prim's algorithm in
+O(n^2) time with the costs computed on the fly (from the coordinates under the instance's
+rounding, or read from its matrix): no ``n x n`` matrix is built for coordinate instances, and
+no candidate graph is used, because a minimum spanning tree of a sparse graph weighs more
+than the complete graph's and is no lower bound. Every bound reported is a value ``L(pi)``
+actually computed, so it is valid whatever the ascent did.
+
+Step rule. The direction is Volgenant and Jonker's (1982) ``0.6 v_k + 0.4 v_{k-1}``, which
+damps the zig-zag of plain subgradient steps. The step length is the relative one of Held and
+Karp (1971) and Held, Wolfe and Crowder (1974), ``t_k = lam * (U - L(pi_k)) / |d_k|^2``, with
+``U`` the cost of a known tour. The factor ``lam`` starts at 2 and decreases as the
+iterations go on, in periods: the first lasts ``n / 2`` iterations and each next one half as
+long, down to :data:`MIN_PERIOD`. At the end of a period in which the bound did not rise (by
+more than a millionth), ``lam`` is halved and the ascent resumes from the best penalties
+found; with ``U`` well above the optimum, as a quick tour's cost is, a large ``lam``
+overshoots and ``L`` falls, and these halvings bring the step down to the scale at which it
+rises again. The ascent ends when ``lam`` drops below :data:`MIN_LAMBDA`, when the 1-tree is
+a tour, when the bound reaches ``U``, or at an iteration or time limit or a stop request.
+
+References
+----------
+M. Held and R. M. Karp, "The traveling-salesman problem and minimum spanning trees",
+Operations Research 18 (1970), 1138-1162.
+M. Held and R. M. Karp, "The traveling-salesman problem and minimum spanning trees: part II",
+Mathematical Programming 1 (1971), 6-25.
+M. Held, P. Wolfe and H. P. Crowder, "Validation of subgradient optimization", Mathematical
+Programming 6 (1974), 62-88.
+T. Volgenant and R. Jonker, "A branch and bound algorithm for the symmetric traveling
+salesman problem based on the 1-tree relaxation", European Journal of Operational Research 9
+(1982), 83-89.
+R. C. Prim, "Shortest connection networks and some generalizations", Bell System Technical
+Journal 36 (1957), 1389-1401.
+N. J. Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM (2002), ch. 4.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from hybridsolve.mip.errors import UsageError
+
+from .neighbours import MATRIX, NINT, metric
+from .routing import TSP
+from .tsp import construct
+from .warmup import twin
+
+__all__ = ["MIN_LAMBDA", "MIN_PERIOD", "SAFETY", "HeldKarp", "held_karp"]
+
+#: The step factor ``lam`` of the first period.
+_FIRST_LAMBDA = 2.0
+
+#: The ascent ends when the step factor drops below this.
+MIN_LAMBDA = 1e-3
+
+#: Shortest period (iterations between two halvings of the step factor).
+MIN_PERIOD = 10
+
+#: Weight of the current subgradient in the direction (Volgenant and Jonker 1982).
+_CURRENT_WEIGHT = 0.6
+
+#: Relative rise of the bound over a period below which the step factor is halved.
+_PROGRESS = 1e-6
+
+#: Relative safety margin taken off every bound, against floating-point rounding.
+SAFETY = 1e-9
+
+#: Half-width, relative to the distance, of the band around a rounding boundary where the
+#: ``nint`` kernel recomputes a distance with ``hypot``.
+_BOUNDARY = 1e-12
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class HeldKarp:
+    """The result of :func:`held_karp`.
+
+    Attributes
+    ----------
+    bound : float
+        A valid lower bound on the optimal tour cost, in the instance's own cost units.
+    penalties : numpy.ndarray
+        The node penalties ``pi`` at which ``bound`` was computed (read-only).
+    iterations : int
+        Minimum 1-trees computed.
+    seconds : float
+        Wall-clock seconds of the run: the default ``upper`` tour and the ascent, without
+        the compilation of the Numba kernels (or their loading from Numba's cache).
+    degrees_ok : bool
+        Whether the best 1-tree was a tour: then ``bound`` is the optimal tour cost. It is
+        sufficient, not necessary: a bound may equal the optimum without it.
+    trajectory : tuple of (float, float)
+        ``(seconds, bound)`` at each improvement of the bound.
+    """
+
+    bound: float
+    penalties: np.ndarray
+    iterations: int
+    seconds: float
+    degrees_ok: bool
+    trajectory: tuple[tuple[float, float], ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"HeldKarp(bound={self.bound:.10g}, iterations={self.iterations}, "
+            f"seconds={self.seconds:.3f}, degrees_ok={self.degrees_ok})"
+        )
+
+
+@njit(cache=True)
+def _cost(i, j, xy, matrix, kind):
+    """Cost of edge ``{i, j}``, equal to the one :meth:`TSP.tour_cost` computes.
+
+    ``tour_cost`` uses ``numpy.hypot``; ``sqrt(dx^2 + dy^2)`` is faster and differs from it
+    by an ulp or two, which the bound's safety margin covers. Under ``nint`` rounding such a
+    difference could move a distance across a rounding boundary and change it by 1, so
+    there, near a boundary, the distance is recomputed with ``hypot``.
+    """
+    if kind == MATRIX:
+        return matrix[i, j]
+    dx = xy[i, 0] - xy[j, 0]
+    dy = xy[i, 1] - xy[j, 1]
+    d = math.sqrt(dx * dx + dy * dy)
+    if kind != NINT:
+        return d
+    r = np.floor(d + 0.5)
+    if abs(d - r) > 0.5 - _BOUNDARY * (d + 1.0):
+        r = np.floor(math.hypot(dx, dy) + 0.5)
+    return r
+
+
+@njit(cache=True)
+def _one_tree(xy, matrix, kind, pi, weight, degree):
+    """Minimum 1-tree of the complete graph under the costs ``c_ij + pi_i + pi_j``.
+
+    Prim's algorithm on nodes ``1..n-1`` (from node 1), over the list of nodes not yet in the
+    tree (swap-removed), then the two cheapest edges at node 0. Fills ``weight`` with the
+    penalised costs of the ``n`` edges (``weight[0]``, ``weight[1]``: node 0's edges;
+    ``weight[v]``, ``v >= 2``: the edge joining ``v`` to the tree) and ``degree`` with the
+    node degrees. Needs ``n >= 3``.
+    """
+    n = pi.shape[0]
+    degree[:] = 0
+    key = np.empty(n)
+    near = np.empty(n, dtype=np.int64)
+    left = np.empty(n - 2, dtype=np.int64)
+    m = n - 2
+    best = np.inf
+    pick = 0
+    for t in range(m):
+        v = t + 2
+        left[t] = v
+        key[v] = _cost(1, v, xy, matrix, kind) + pi[1] + pi[v]
+        near[v] = 1
+        if key[v] < best:
+            best = key[v]
+            pick = t
+    while m > 0:
+        u = left[pick]
+        m -= 1
+        left[pick] = left[m]
+        weight[u] = key[u]
+        degree[u] += 1
+        degree[near[u]] += 1
+        best = np.inf
+        pu = pi[u]
+        for t in range(m):
+            v = left[t]
+            d = _cost(u, v, xy, matrix, kind) + pu + pi[v]
+            if d < key[v]:
+                key[v] = d
+                near[v] = u
+            if key[v] < best:
+                best = key[v]
+                pick = t
+    first = -1
+    second = -1
+    c1 = np.inf
+    c2 = np.inf
+    for v in range(1, n):
+        d = _cost(0, v, xy, matrix, kind) + pi[0] + pi[v]
+        if d < c1:
+            second, c2 = first, c1
+            first, c1 = v, d
+        elif d < c2:
+            second, c2 = v, d
+    weight[0] = c1
+    weight[1] = c2
+    degree[0] = 2
+    degree[first] += 1
+    degree[second] += 1
+
+
+def _integer_costs(tsp: TSP) -> bool:
+    """Whether every edge cost of ``tsp`` is an integer."""
+    if tsp.distances is not None:
+        return bool(np.all(tsp.distances == np.floor(tsp.distances)))
+    return tsp.rounding == "nint"
+
+
+def _number(value) -> bool:
+    """Whether ``value`` is a real number (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _checked(time_limit, iterations, upper, seed, stop) -> None:
+    if time_limit is not None and not (_number(time_limit) and time_limit > 0):
+        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if iterations is not None and not (
+        _number(iterations) and isinstance(iterations, (int, np.integer)) and iterations >= 1
+    ):
+        raise UsageError(f"iterations must be a positive integer, got {iterations!r}")
+    if upper is not None and not (_number(upper) and math.isfinite(upper) and upper >= 0):
+        raise UsageError(f"upper must be a finite, non-negative tour cost, got {upper!r}")
+    if not (_number(seed) and isinstance(seed, (int, np.integer))):
+        raise UsageError(f"seed must be an integer, got {seed!r}")
+    if stop is not None and not callable(stop):
+        raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
+
+
+def _warm(tsp: TSP, need_tour: bool) -> None:
+    """Compile (or load from Numba's cache) the kernels for the layout of ``tsp``."""
+    small = twin(tsp)
+    xy, matrix, kind = metric(small.coords, small.distances, small.rounding)
+    n = small.num_nodes
+    _one_tree(xy, matrix, kind, np.zeros(n), np.empty(n), np.empty(n, dtype=np.int64))
+    if need_tour:
+        construct(small, "nearest_neighbour")
+
+
+def held_karp(
+    tsp: TSP,
+    *,
+    time_limit: float | None = None,
+    iterations: int | None = None,
+    upper: float | None = None,
+    seed: int = 0,
+    stop: Callable[[], bool] | None = None,
+) -> HeldKarp:
+    """The Held-Karp 1-tree lower bound of a symmetric TSP.
+
+    Parameters
+    ----------
+    tsp : TSP
+        The instance.
+    time_limit : float, optional
+        Wall-clock seconds for the run (as ``HeldKarp.seconds`` counts them), checked after
+        each 1-tree; one 1-tree takes O(n^2) time, about 12.5 million distance evaluations
+        for 5000 nodes, and at least one is computed.
+    iterations : int, optional
+        Largest number of 1-trees to compute. Without it and without ``time_limit`` the
+        ascent runs until its step factor drops below :data:`MIN_LAMBDA`.
+    upper : float, optional
+        Cost of a known tour, the target of the step length. By default the cost of a
+        nearest-neighbour tour (from a node drawn with ``seed``) under the same costs.
+    seed : int
+        Seed of the nearest-neighbour tour's first node; the ascent itself draws nothing.
+    stop : callable, optional
+        Called without arguments after each 1-tree; the ascent ends when it returns true
+        (so it can run alongside a heuristic and stop with it).
+
+    Returns
+    -------
+    HeldKarp
+        The best bound found and its penalties.
+
+    Raises
+    ------
+    UsageError
+        When ``tsp`` is not a :class:`~hybridsolve.comb.TSP` or on a bad limit, ``upper``,
+        ``seed`` or ``stop``.
+
+    Notes
+    -----
+    Every bound reported is a value ``L(pi)`` actually computed, a lower bound for any
+    ``pi``: stopping early, a poor ``upper`` or a bad step only make it weaker. An ``upper``
+    below the optimum (not a tour's cost) ends the ascent once the bound reaches it.
+
+    ``L(pi)`` is computed in float64, so it carries rounding errors, and a bound above the
+    true ``L(pi)`` could exceed the optimum; ``SAFETY * scale`` is therefore taken off it,
+    with ``scale = sum(|w_e|) + 6 n max|pi|`` (``w_e``: the 1-tree's penalised edge costs).
+    Each penalised cost is within a few units of ``u = 2**-53`` times
+    ``|c_ij| + |pi_i| + |pi_j|`` of its exact value (two additions, and the last-ulp
+    difference between the distance computed here and ``TSP.tour_cost``'s), so the tree
+    chosen under the rounded costs is within ``4 u scale`` of the true minimum 1-tree, and the
+    two sums of ``n`` terms add at most ``2 n u scale`` (Higham 2002, ch. 4). ``SAFETY = 1e-9``
+    covers both for ``n`` up to about a million, while costing a relative ``1e-9`` or so.
+    When every cost is an integer (``nint`` rounding, or an integer matrix) the bound is
+    then rounded up, ``ceil(L - margin)``, since every tour costs an integer.
+
+    For ``n <= 3`` there is a single tour, whose cost is returned exactly.
+    """
+    if not isinstance(tsp, TSP):
+        raise UsageError(f"held_karp needs a TSP, got {type(tsp).__name__}")
+    _checked(time_limit, iterations, upper, seed, stop)
+    n = tsp.num_nodes
+    if n <= 3:
+        started = time.perf_counter()
+        cost = tsp.tour_cost(np.arange(n))
+        seconds = time.perf_counter() - started
+        return HeldKarp(cost, _frozen(np.zeros(n)), 0, seconds, True, ((seconds, cost),))
+    _warm(tsp, upper is None)
+    started = time.perf_counter()
+    if upper is None:
+        upper = tsp.tour_cost(construct(tsp, "nearest_neighbour", seed=seed))
+    upper = float(upper)
+    integer = _integer_costs(tsp)
+    xy, matrix, kind = metric(tsp.coords, tsp.distances, tsp.rounding)
+    pi = np.zeros(n)
+    weight = np.empty(n)
+    degree = np.empty(n, dtype=np.int64)
+    best, best_pi, best_tour = -math.inf, pi, False
+    trajectory: list[tuple[float, float]] = []
+    lam = _FIRST_LAMBDA
+    period = left = max(n // 2, MIN_PERIOD)
+    mark = best  # the best bound when the period began
+    previous = None
+    count = 0
+    while True:
+        _one_tree(xy, matrix, kind, pi, weight, degree)
+        count += 1
+        value = float(weight.sum()) - 2.0 * float(pi.sum())
+        scale = float(np.abs(weight).sum()) + 6.0 * n * float(np.abs(pi).max())
+        low = value - SAFETY * scale
+        sub = (degree - 2).astype(np.float64)
+        is_tour = not sub.any()
+        if low > best:
+            best, best_pi, best_tour = low, pi, is_tour
+            bound = float(math.ceil(low)) if integer else low
+            if not trajectory or bound > trajectory[-1][1]:
+                trajectory.append((time.perf_counter() - started, bound))
+        if (
+            is_tour
+            or value >= upper
+            or trajectory[-1][1] >= upper - SAFETY * upper
+            or (iterations is not None and count >= iterations)
+            or (time_limit is not None and time.perf_counter() - started >= time_limit)
+            or (stop is not None and stop())
+        ):
+            break
+        if previous is None:
+            direction = sub
+        else:
+            direction = _CURRENT_WEIGHT * sub + (1.0 - _CURRENT_WEIGHT) * previous
+        norm = float(direction @ direction)
+        if norm == 0.0:
+            direction, norm = sub, float(sub @ sub)
+        pi = pi + (lam * (upper - value) / norm) * direction
+        previous = sub
+        left -= 1
+        if left == 0:
+            if best <= mark + _PROGRESS * abs(best):
+                lam /= 2.0
+                if lam < MIN_LAMBDA:
+                    break
+                pi, previous = best_pi, None
+            period = left = max(period // 2, MIN_PERIOD)
+            mark = best
+    seconds = time.perf_counter() - started
+    return HeldKarp(
+        trajectory[-1][1], _frozen(best_pi), count, seconds, best_tour, tuple(trajectory)
+    )
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    out = np.array(array, dtype=np.float64)
+    out.setflags(write=False)
+    return out
