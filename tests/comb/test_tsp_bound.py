@@ -11,7 +11,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from hybridsolve.comb import ATSP, TSP, solve
-from hybridsolve.comb.bounds import SAFETY, held_karp
+from hybridsolve.comb.bounds import held_karp
+from hybridsolve.comb.bounds.tsp import SAFETY
 from hybridsolve.comb.neighbours import metric, nearest
 from hybridsolve.mip import UsageError
 

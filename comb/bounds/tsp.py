@@ -59,10 +59,10 @@ from numba import njit
 
 from hybridsolve.mip.errors import UsageError
 
-from .neighbours import MATRIX, NINT, metric
-from .routing import TSP
-from .tsp import construct
-from .warmup import twin
+from ..neighbours import MATRIX, NINT, metric
+from ..routing import TSP
+from ..tsp import construct
+from ..warmup import twin
 
 __all__ = ["MIN_LAMBDA", "MIN_PERIOD", "SAFETY", "HeldKarp", "held_karp"]
 
