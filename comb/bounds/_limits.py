@@ -1,0 +1,62 @@
+"""Argument checks and a clock for the bounds of packing, scheduling and orienteering problems.
+
+Each of their public functions takes ``time_limit`` (wall-clock seconds) and ``stop`` (a
+callable without arguments, true to end an iterative ascent early); :func:`checked` refuses
+bad ones and :class:`Clock` answers whether either has ended the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from hybridsolve.mip.errors import UsageError
+
+__all__: list[str] = []
+
+
+def checked(time_limit: float | None, stop: Callable[[], bool] | None) -> None:
+    """Refuse a time limit that is not a positive number, or a ``stop`` that is not callable.
+
+    Raises
+    ------
+    UsageError
+        With the reason.
+    """
+    if time_limit is not None and (
+        isinstance(time_limit, (bool, np.bool_))
+        or not isinstance(time_limit, (int, float, np.integer, np.floating))
+        or not time_limit > 0
+    ):
+        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if stop is not None and not callable(stop):
+        raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
+
+
+class Clock:
+    """Wall-clock seconds since construction, and whether the run must end.
+
+    Parameters
+    ----------
+    time_limit : float, optional
+        Seconds after which :meth:`expired` answers true.
+    stop : callable, optional
+        Called by :meth:`expired`; a true answer ends the run.
+    """
+
+    def __init__(self, time_limit: float | None, stop: Callable[[], bool] | None) -> None:
+        self.started = time.perf_counter()
+        self.time_limit = time_limit
+        self.stop = stop
+
+    def seconds(self) -> float:
+        """Seconds since the clock started."""
+        return time.perf_counter() - self.started
+
+    def expired(self) -> bool:
+        """Whether the time limit has passed or ``stop`` asks to end."""
+        if self.time_limit is not None and self.seconds() >= self.time_limit:
+            return True
+        return self.stop is not None and bool(self.stop())
