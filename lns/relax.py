@@ -75,7 +75,8 @@ class LocalBranchingLP:
             h.changeCoeff(self.row, int(self.binary[j]), -1.0 if ones[j] else 1.0)
         self._ones = ones
         h.changeRowBounds(self.row, -highspy.kHighsInf, float(k) - float(ones.sum()))
-        h.setOptionValue("time_limit", max(float(time_limit), 0.0))
+        # HiGHS's LP time limit counts the run time of all runs of this object together
+        h.setOptionValue("time_limit", h.getRunTime() + max(float(time_limit), 0.0))
         if h.run() == highspy.HighsStatus.kError:
             return None
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
