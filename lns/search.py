@@ -264,7 +264,7 @@ class _Run:
                 self.trees[backend] = (
                     ScipTree(problem, seed, native, plugins)
                     if backend == "scip"
-                    else HighsTree(problem, seed, native)
+                    else HighsTree(problem, seed, native, deadline=monitor.deadline)
                 )
         self.tree_dual: dict[str, float] = {}
         self.dual: float | None = None  # the best bound proven by a tree

@@ -510,6 +510,11 @@ class HighsTree:
         HiGHS's random seed.
     options : dict, optional
         HiGHS options, passed through.
+    deadline : float, optional
+        ``time.perf_counter()`` time at which the search must be over: HiGHS gets it as its
+        own time limit, which it checks in stretches without callbacks too (presolve,
+        long LP solves on large models), so the search ends near it even if nobody closes
+        it, and Python's exit never waits long for it.
     """
 
     name = "highs"
@@ -517,9 +522,11 @@ class HighsTree:
     #: Seconds :meth:`solve` waits past its turn (or a stop request) for HiGHS to pause.
     OVERRUN = 0.05
 
-    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None):
+    def __init__(self, problem: Problem, seed: int = 0, options: dict[str, Any] | None = None,
+                 deadline: float | None = None) -> None:  # fmt: skip
         self.problem = problem
         h = self.highs = _highs_model(problem, seed, options)
+        self.search_deadline = deadline
         self.nodes = 0  #: branch-and-bound nodes so far (HiGHS's own count)
         self.runs = 0  #: calls of ``Highs.run`` (one: the search is never restarted)
         self.dual_bound: float | None = None
@@ -571,6 +578,9 @@ class HighsTree:
     def _search(self) -> None:
         try:
             self.runs += 1
+            if self.search_deadline is not None:  # HiGHS stops itself then, callbacks or not
+                left = self.search_deadline - time.perf_counter() + self.OVERRUN
+                self.highs.setOptionValue("time_limit", max(left, 1e-3))
             self.highs.run()
         except BaseException as exc:  # reported by solve(), in the main thread
             self._failure = exc
