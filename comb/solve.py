@@ -11,6 +11,10 @@ instead, with the same checks and the same :class:`Solution`.
 
 Both first compile the kernels they will run (:mod:`.warmup`), before the clock of their
 time limit starts; :func:`warm_up` does that step alone.
+
+``solve(..., bound=True)`` also computes a proven bound on the optimum
+(:mod:`.bounding`, beside the heuristic or after it), stored in the :class:`Solution`
+with the gap between the two.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from hybridsolve.mip.errors import ProblemError, SolverError, UsageError
+from hybridsolve.mip.result import relative_gap
 
-from . import cvrp, graphs, knapsack, op, scheduling, tsp, warmup
+from . import bounding, cvrp, graphs, knapsack, op, scheduling, tsp, warmup
 from ._search import Progress, Tracker
 from .graphs import MIS
 from .knapsack import KP
@@ -148,6 +153,13 @@ class Solution:
         ``(seconds, cost)`` at each improvement the method recorded.
     maximize : bool
         Whether a larger cost is better.
+    bound : float or None
+        A proven bound on the optimum (``solve(..., bound=True)``), in the cost's units: a
+        lower bound when smaller is better (TSP, ATSP, CVRP, SMTT), an upper bound when
+        larger is (OP, KP, MIS); ``None`` when none was computed.
+    bound_method : str or None
+        The bound's function in :mod:`hybridsolve.comb.bounds`, followed by the relaxation
+        it used where it says (``"held_karp"``, ``"cvrp_bound:lp"``).
     """
 
     instance: Any
@@ -161,29 +173,54 @@ class Solution:
     sequence: np.ndarray | None = None
     trajectory: tuple[tuple[float, float], ...] = ()
     maximize: bool = False
+    bound: float | None = None
+    bound_method: str | None = None
 
-    def gap(self, reference: float) -> float:
-        """Relative gap to a reference value, positive when worse than it.
+    def gap(self, reference: float | None = None) -> float | None:
+        """Relative gap to a reference value, or to the proven bound without one.
 
-        ``(cost - reference) / |reference|`` (reversed for maximisation); ``0`` when both are
-        zero and ``inf`` when only the reference is.
+        Parameters
+        ----------
+        reference : float, optional
+            A reference cost (a best known one): the gap is
+            ``(cost - reference) / |reference|`` (reversed for maximisation), positive when
+            worse than it; ``0`` when both are zero and ``inf`` when only the reference is.
+
+        Returns
+        -------
+        float or None
+            With a reference, the gap to it. Without one, the gap to :attr:`bound` as the
+            MIP results measure theirs (:func:`hybridsolve.mip.result.relative_gap`):
+            ``|cost - bound| / max(|cost|, 1e-10)``, the share of the cost the optimum may
+            still be below it (above it for maximisation); 0 when both are 0, and very
+            large when only the cost is. ``None`` without a bound.
         """
+        if reference is None:
+            return relative_gap(self.cost, self.bound)
         diff = (reference - self.cost) if self.maximize else (self.cost - reference)
         if reference == 0:
             return 0.0 if diff == 0 else math.inf
         return diff / abs(reference)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (instance described by its type, name and size)."""
+        """JSON-ready fields (instance described by its type, name and size).
+
+        With a bound, ``lower_bound`` (minimisation) or ``upper_bound`` (maximisation),
+        ``bound_method`` and ``gap`` (:meth:`gap` without a reference) follow ``cost``.
+        """
         out: dict[str, Any] = {
             "problem": type(self.instance).__name__,
             "name": getattr(self.instance, "name", ""),
             "size": int(self.instance.size),
             "method": self.method,
             "cost": self.cost,
-            "runtime": self.runtime,
-            "seed": self.seed,
         }
+        if self.bound is not None:
+            out["upper_bound" if self.maximize else "lower_bound"] = self.bound
+            out["bound_method"] = self.bound_method
+            out["gap"] = self.gap()
+        out["runtime"] = self.runtime
+        out["seed"] = self.seed
         for field in ("tour", "routes", "selection", "sequence"):
             value = getattr(self, field)
             if value is not None:
@@ -195,6 +232,8 @@ class Solution:
         """One line for people."""
         what = type(self.instance).__name__
         extra = f", {len(self.routes)} routes" if self.routes is not None else ""
+        if self.bound is not None:
+            extra += f", bound {self.bound:.10g}, gap {100 * self.gap():.3f}%"
         return (
             f"{what} {getattr(self.instance, 'name', '') or ''} size {self.instance.size}: "
             f"{self.method} cost {self.cost:.10g}{extra} in {self.runtime:.3f} s"
@@ -283,6 +322,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    bound: bool = False,
     **options: Any,
 ) -> Solution:
     """Run a heuristic on a combinatorial instance and return its checked solution.
@@ -304,6 +344,13 @@ def solve(
         Seed of every random choice.
     progress : callable, optional
         Called as ``progress(seconds, cost)`` at each recorded improvement.
+    bound : bool, default False
+        Also compute a proven bound on the optimum (:mod:`hybridsolve.comb.bounds`;
+        :mod:`hybridsolve.comb.bounding` says when): TSP Held-Karp, CVRP LP, MIS and OP
+        bounds in a thread beside the heuristic, under its time limit and stopped when it
+        returns (without a time limit they run to their own end, for at most
+        :data:`~hybridsolve.comb.bounding.UNTIMED_SECONDS`); ATSP, KP and SMTT closed forms
+        after it, outside its time limit.
     **options
         Method options, such as ``iterations``, ``k`` (neighbour list length) or
         ``start`` (construction); see each method's docstring.
@@ -312,7 +359,8 @@ def solve(
     -------
     Solution
         Checked with the instance's own check (``check_tour``, ``check_routes``, ...).
-        Its ``runtime`` and trajectory count from the start of the search.
+        Its ``runtime`` and trajectory count from the start of the search; with
+        ``bound=True`` it holds the bound (``bound``, ``bound_method``, ``gap()``).
 
     Raises
     ------
@@ -329,21 +377,31 @@ def solve(
     cache, next to the modules), by running it once on a tiny instance of the same
     layout: the first call in a process may take several seconds longer than
     ``time_limit`` with an empty cache, but its search gets the whole limit, as later
-    calls do.
+    calls do. With ``bound=True`` the bound's kernels are compiled the same way, for any
+    method.
     """
     name, function = _method(instance, method, options)
     _check_limits(time_limit, seed)
     kind = type(instance)
     if name in _BUILTIN[kind]:
         warmup.warm_method(instance, name, function, options)
+    if bound:
+        warmup.warm_bound(instance, bounding.BOUNDS[kind][0])
+    bounder = bounding.BoundRun(instance, time_limit, int(seed)) if bound else None
     tracker = Tracker(time_limit, progress, maximize=_ANSWERS[kind][3])
-    answer = function(instance, tracker=tracker, seed=int(seed), **options)
-    runtime = tracker.elapsed()
     try:
-        answer, cost = _answer(instance, answer)
-    except ProblemError as exc:
-        raise SolverError(f"method {name!r} returned an invalid solution: {exc}") from None
-    return _solution(instance, name, answer, cost, runtime, tracker, int(seed))
+        answer = function(instance, tracker=tracker, seed=int(seed), **options)
+        runtime = tracker.elapsed()
+        try:
+            answer, cost = _answer(instance, answer)
+        except ProblemError as exc:
+            raise SolverError(f"method {name!r} returned an invalid solution: {exc}") from None
+    except BaseException:
+        if bounder is not None:
+            bounder.abort()  # without waiting: it ends after its current step
+        raise
+    proven = (None, None) if bounder is None else bounder.finish()
+    return _solution(instance, name, answer, cost, runtime, tracker, int(seed), proven)
 
 
 def improve(
@@ -433,8 +491,10 @@ def improve(
     return _solution(instance, "improve", answer, cost, runtime, tracker, int(seed))
 
 
-def warm_up(instance: Any, method: str | None = None, **options: Any) -> float:
-    """Compile the kernels that ``solve(instance, method, **options)`` will run.
+def warm_up(
+    instance: Any, method: str | None = None, *, bound: bool = False, **options: Any
+) -> float:
+    """Compile the kernels that ``solve(instance, method, bound=bound, **options)`` will run.
 
     :func:`solve` does this itself before its clock starts; calling it first only moves
     the wait (the command line does, to report it). The method runs once on a tiny
@@ -448,6 +508,9 @@ def warm_up(instance: Any, method: str | None = None, **options: Any) -> float:
         The instance to be solved.
     method : str, optional
         As for :func:`solve`.
+    bound : bool, default False
+        Also compile the kernels of the instance's bound, as :func:`solve` does with
+        ``bound=True`` (once per layout, for any method).
     **options
         The method options of the run (``start``, ``k``, ...; ``iterations`` does not
         matter).
@@ -457,7 +520,7 @@ def warm_up(instance: Any, method: str | None = None, **options: Any) -> float:
     float
         Seconds spent: several with an empty Numba cache, a fraction of one when the
         kernels come from the cache, 0 when already warmed (and for methods added with
-        :func:`register_method`, which are not warmed).
+        :func:`register_method`, which are not warmed, bound aside).
 
     Raises
     ------
@@ -465,9 +528,12 @@ def warm_up(instance: Any, method: str | None = None, **options: Any) -> float:
         On an unknown instance type, method or option.
     """
     name, function = _method(instance, method, options)
-    if name not in _BUILTIN[type(instance)]:
-        return 0.0
-    return warmup.warm_method(instance, name, function, options)
+    seconds = 0.0
+    if name in _BUILTIN[type(instance)]:
+        seconds += warmup.warm_method(instance, name, function, options)
+    if bound:
+        seconds += warmup.warm_bound(instance, bounding.BOUNDS[type(instance)][0])
+    return seconds
 
 
 def _method(
@@ -540,8 +606,12 @@ def _answer(instance: Any, raw: Any) -> tuple[np.ndarray | tuple[np.ndarray, ...
 def _solution(
     instance: Any, method: str, answer: np.ndarray | tuple[np.ndarray, ...], cost: float,
     runtime: float, tracker: Tracker, seed: int,
+    proven: tuple[float | None, str | None] = (None, None),
 ) -> Solution:  # fmt: skip
-    """The :class:`Solution`, its trajectory closed by ``cost`` unless it was recorded last."""
+    """The :class:`Solution`, its trajectory closed by ``cost`` unless it was recorded last.
+
+    ``proven`` is the bound and its method (:meth:`bounding.BoundRun.finish`), if any.
+    """
     field, _, _, maximize = _ANSWERS[type(instance)]
     trajectory = list(tracker.trajectory)
     best = tracker.best
@@ -550,5 +620,6 @@ def _solution(
         trajectory.append((runtime, cost))
     return Solution(
         instance=instance, method=method, cost=cost, runtime=runtime, seed=seed,
-        trajectory=tuple(trajectory), maximize=maximize, **{field: answer},
+        trajectory=tuple(trajectory), maximize=maximize, bound=proven[0],
+        bound_method=proven[1], **{field: answer},
     )  # fmt: skip

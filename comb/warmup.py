@@ -36,7 +36,7 @@ from .knapsack import KP
 from .routing import ATSP, CVRP, OP, TSP
 from .scheduling import SMTT
 
-__all__ = ["TWIN_SIZE", "twin", "warm_improver", "warm_method"]
+__all__ = ["TWIN_SIZE", "twin", "warm_bound", "warm_improver", "warm_method"]
 
 #: Size of a twin (nodes, customers, items or jobs) for instances at least this large.
 TWIN_SIZE = 16
@@ -226,3 +226,28 @@ def warm_improver(instance: Any, function: Callable[..., Any], options: dict[str
         return function(tiny, _STARTS[type(tiny)](tiny), tracker=Tracker(), seed=0, **options)
 
     return _warm((_layout(instance), "improve", _options_key(options)), run)
+
+
+def warm_bound(instance: Any, function: Callable[..., Any]) -> float:
+    """Run the bound of :func:`hybridsolve.comb.solve` once on the twin of ``instance``.
+
+    This compiles (or loads) the bound's own Numba kernels (Held-Karp's 1-trees, the CVRP
+    LP's separation) and the heuristic kernels it calls (Held-Karp's nearest-neighbour
+    tour). Its ``iterations``, where it takes them, is set to 1.
+
+    Parameters
+    ----------
+    instance : object
+        The instance whose bound the real run will compute.
+    function : callable
+        The bound (:data:`hybridsolve.comb.bounding.BOUNDS`), called as
+        ``function(twin, **options)``.
+
+    Returns
+    -------
+    float
+        Seconds spent; 0 when this bound and layout were warmed before.
+    """
+    options = {"iterations": 1} if "iterations" in inspect.signature(function).parameters else {}
+    key = (_layout(instance), "bound", function.__name__)
+    return _warm(key, lambda: function(twin(instance), **options))

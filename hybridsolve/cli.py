@@ -202,8 +202,17 @@ def _parser() -> argparse.ArgumentParser:
             help="method option, repeatable (e.g. iterations=1000, k=12)",
         )  # fmt: skip
         route.add_argument(
+            "--no-bound", action="store_true",
+            help="skip the proven lower bound and the gap to it ("
+            + ("Held-Karp for .tsp files, computed beside the search; the assignment bound "
+               "for .atsp files, after it)" if verb == "tsp" else "an LP with rounded "
+               "capacity cuts up to 200 customers, the degree bound above; computed beside "
+               "the search)"),
+        )  # fmt: skip
+        route.add_argument(
             "--json", action="store_true",
-            help="print one JSON object (0-based node indices; CVRP depot 0)",
+            help="print one JSON object (0-based node indices; CVRP depot 0): cost, "
+            "lower_bound and gap (to the bound), best_known and best_known_gap, ...",
         )  # fmt: skip
         route.add_argument("--plot", metavar="OUT.png", help="draw the tour or routes")
         route.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -705,7 +714,8 @@ def _cmd_route(args: argparse.Namespace) -> int:
         print(f"{seconds:>9.2f} {cost:>16.10g}", flush=True)
 
     options = dict(args.option)
-    compiling = warm_up(instance, args.method, **options)  # before the clock, as solve does
+    bound = not args.no_bound
+    compiling = warm_up(instance, args.method, bound=bound, **options)  # before the clock
     if compiling > _COMPILE_NOTE_S and not (args.json or args.quiet):
         print(f"compiling kernels (first run only): {compiling:.1f} s", flush=True)
     time_limit = None
@@ -714,19 +724,22 @@ def _cmd_route(args: argparse.Namespace) -> int:
     with _logged("hybridsolve.udc", not (args.json or args.quiet)):  # udc's round lines
         solution = solve(
             instance, args.method, time_limit=time_limit, seed=args.seed,
-            progress=None if (args.json or args.quiet) else show, **options,
+            progress=None if (args.json or args.quiet) else show, bound=bound, **options,
         )  # fmt: skip
     solution = replace(solution, runtime=time.perf_counter() - start - compiling)
-    gap = None if best_known is None else solution.gap(best_known)
+    known_gap = None if best_known is None else solution.gap(best_known)
     if args.plot:
         _plot(solution, args.plot)
     if args.json:
-        out = {"file": args.file, **solution.to_dict(), "best_known": best_known, "gap": gap}
+        out = {"file": args.file, **solution.to_dict(), "best_known": best_known,
+               "best_known_gap": known_gap}  # fmt: skip
         print(json.dumps(out))
     else:
         line = f"cost {solution.cost:.10g}"
-        if gap is not None:
-            line += f"  gap {100 * gap:.3f}% to best known {best_known:.10g}"
+        if solution.bound is not None:
+            line += f"  bound {solution.bound:.10g}  gap {100 * solution.gap():.3f}%"
+        if known_gap is not None:
+            line += f"  best known {best_known:.10g} (gap {100 * known_gap:.3f}%)"
         if solution.routes is not None:
             line += f"  routes {len(solution.routes)}"
         print(f"{line}  time {solution.runtime:.2f} s  method {solution.method}")

@@ -54,7 +54,7 @@ def instances() -> list[Any]:
 
 
 def warm_everything(progress: Callable[[str, float], None] | None = None) -> float:
-    """Warm every built-in method and local search of every type in :func:`instances`.
+    """Warm every built-in method, local search and bound of every type in :func:`instances`.
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ def warm_everything(progress: Callable[[str, float], None] | None = None) -> flo
     for instance in instances():
         began = time.perf_counter()
         for method in methods(instance):
-            comb.warm_up(instance, method)
+            comb.warm_up(instance, method, bound=True)  # the bound once per layout
         improver = _IMPROVERS.get(type(instance))
         if improver is not None:
             warmup.warm_improver(instance, improver, {})

@@ -125,7 +125,7 @@ class HeldKarp:
         )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cost(i, j, xy, matrix, kind):
     """Cost of edge ``{i, j}``, equal to the one :meth:`TSP.tour_cost` computes.
 
@@ -147,7 +147,7 @@ def _cost(i, j, xy, matrix, kind):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _one_tree(xy, matrix, kind, pi, weight, degree):
     """Minimum 1-tree of the complete graph under the costs ``c_ij + pi_i + pi_j``.
 
@@ -155,7 +155,9 @@ def _one_tree(xy, matrix, kind, pi, weight, degree):
     tree (swap-removed), then the two cheapest edges at node 0. Fills ``weight`` with the
     penalised costs of the ``n`` edges (``weight[0]``, ``weight[1]``: node 0's edges;
     ``weight[v]``, ``v >= 2``: the edge joining ``v`` to the tree) and ``degree`` with the
-    node degrees. Needs ``n >= 3``.
+    node degrees. Needs ``n >= 3``. Pure numeric, it runs without the GIL (``nogil``), so
+    that a thread computing the bound runs beside the heuristic of :func:`comb.solve
+    <hybridsolve.comb.solve>` on another core.
     """
     n = pi.shape[0]
     degree[:] = 0

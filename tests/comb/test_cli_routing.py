@@ -29,7 +29,7 @@ def test_tsp_json_gives_cost_runtime_and_a_valid_tour(capsys):
     inst.check_tour(data["tour"])
     assert data["cost"] == inst.tour_cost(data["tour"])
     assert data["runtime"] > 0 and data["method"] == "ils" and data["best_known"] == 250
-    assert data["gap"] == pytest.approx((data["cost"] - 250) / 250)
+    assert data["best_known_gap"] == pytest.approx((data["cost"] - 250) / 250)
 
 
 def test_tsp_progress_lines_and_gap(capsys):
@@ -40,7 +40,8 @@ def test_tsp_progress_lines_and_gap(capsys):
     lines = [line for line in out.splitlines() if not line.startswith("compiling kernels")]
     assert lines[0].startswith(str(DATA / "tiny.tsp"))
     assert lines[1].split() == ["time", "cost"]
-    assert lines[-1].startswith("cost 15  gap 0.000% to best known 15")
+    assert lines[-1].startswith("cost 15  bound ")
+    assert "  best known 15 (gap 0.000%)" in lines[-1]
     assert "method or_opt" in lines[-1]
 
 
@@ -57,7 +58,7 @@ def test_compiling_is_reported_and_not_counted_in_the_time_limit(capsys, monkeyp
     monkeypatch.setattr(hybridsolve.comb, "warm_up", warm_up)
     argv = ("tsp", str(DATA / "euc10.tsp"), "--time-limit", "0.2", "--option", "k=5")
     code, out, _ = run(capsys, *argv)
-    assert code == 0 and calls == [(None, {"k": 5})]
+    assert code == 0 and calls == [(None, {"bound": True, "k": 5})]
     lines = out.splitlines()
     assert lines[1] == "compiling kernels (first run only): 1.0 s"
     assert lines[2].split() == ["time", "cost"]
@@ -89,7 +90,7 @@ def test_cvrp_reads_best_known_from_sol_file_and_plots(capsys, tmp_path):
     code, out, _ = run(capsys, "cvrp", str(vrp), "--plot", str(png), "--option",
                        "iterations=200")  # fmt: skip
     assert code == 0
-    assert "gap 0.000% to best known" in out and f"plot written to {png}" in out
+    assert "(gap 0.000%)" in out and f"plot written to {png}" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
