@@ -178,7 +178,7 @@ def test_a_perfect_hint_gives_the_optimum_first(solver, knapsack):
 def test_flipped_hints_never_give_a_wrong_answer(solver, knapsack, cover):
     for problem, x, optimum in (knapsack, cover):
         hints = Hints.from_values(problem, 1 - x)
-        options = {"iterations": 5} if solver == "lns" else None
+        options = {"iterations": 12} if solver == "lns" else None
         result = hybridsolve.solve(problem, solver, time_limit=20, hints=hints, options=options)
         assert result.objective == pytest.approx(optimum)
         assert result.status is Status.OPTIMAL or solver == "lns"

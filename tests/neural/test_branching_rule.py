@@ -100,7 +100,7 @@ def test_the_lns_tree_arm_branches_with_the_rule(instance, weights):
     assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
     assert mip.check(instance, result.x).feasible
     assert result.stats["plugins"]["gnn_branching"]["branched"] > 0
-    with pytest.raises(UsageError, match="needs options backend=scip and tree=true"):
+    with pytest.raises(UsageError, match="needs options backend=scip or both, and tree=true"):
         hybridsolve.solve(instance, "lns", time_limit=5, branching=spec,
                           options={"backend": "highs"})  # fmt: skip
 
