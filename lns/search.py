@@ -52,6 +52,8 @@ TREE_SHARE = (0.4, 0.9)
 TREE_FLOOR = 0.2
 #: Values of the ``backend`` option and the sub-MIP solvers they stand for.
 BACKENDS = {"scip": ("scip",), "highs": ("highs",), "both": ("scip", "highs")}
+#: Seconds below which no iteration starts (its solver could not stop in time).
+MIN_ITERATION = 0.25
 #: Length of a learned instance embedding in the bandit's context (see :func:`_embedding`).
 CONTEXT_SIZE = 16
 #: Relative primal-dual gap below which a tree's bound proves the incumbent optimal.
@@ -258,14 +260,17 @@ class _Run:
         if plugins and not (settings.tree and "scip" in settings.backends):
             raise UsageError("SCIP plugins (learned branching) go to the LNS's SCIP tree arm, "
                              "which needs options backend=scip or both, and tree=true")  # fmt: skip
+        self.build_seconds: dict[str, float] = {}  # building each backend's full model
         if settings.tree:
             for backend in settings.backends:
                 native = settings.native_for(backend)
+                began = time.perf_counter()
                 self.trees[backend] = (
                     ScipTree(problem, seed, native, plugins)
                     if backend == "scip"
                     else HighsTree(problem, seed, native, deadline=monitor.deadline)
                 )
+                self.build_seconds[backend] = time.perf_counter() - began
         self.tree_dual: dict[str, float] = {}
         self.dual: float | None = None  # the best bound proven by a tree
         self.proven: Attempt | None = None  # a tree search that finished, or met the incumbent
@@ -373,6 +378,9 @@ class _Run:
         limit = min(limit, max(self.remaining(), 1e-3))
         tree = self.trees.get(pull.backend) if pull.arm is None else None
         if tree is None:
+            building = pull.backend not in self._subs
+            if building and self.remaining() < 2 * self.build_seconds.get(pull.backend, 0.0):
+                return Attempt("limit", None, 0.0)  # no time left to build its model
             return self.sub(pull.backend).solve(
                 nb, start=start, cutoff=cutoff, time_limit=limit, stop=self.stopping,
                 found=self.reporter(pull.name),
@@ -572,7 +580,9 @@ class _Stop:
         run = self.run
         cap = run.settings.iterations
         return (
-            run.stopping() or run.remaining() < 0.05 or (cap is not None and run.iterations >= cap)
+            run.stopping()
+            or run.remaining() < MIN_ITERATION
+            or (cap is not None and run.iterations >= cap)
         )
 
 

@@ -19,27 +19,34 @@ from hybridsolve.mip import InputError, Status, UsageError, check, write
 
 @pytest.fixture(scope="module")
 def cover():
-    """A set cover that neither backend closes in a few seconds' LNS."""
+    """A set cover SCIP proves optimal in seconds."""
     return datasets.set_cover(np.random.default_rng(5), rows=300, cols=800, density=0.05)
 
 
+@pytest.fixture(scope="module")
+def wide():
+    """A set cover that the first run (0.02 s, then on only until a first solution) does not
+    close, so the loop runs."""
+    return datasets.set_cover(np.random.default_rng(6), rows=500, cols=1500, density=0.05)
+
+
 def _options(path, **more):
-    return {"tree": False, "iterations": 6, "initial_share": 0.02, "bandit_state": str(path),
+    return {"tree": False, "iterations": 6, "initial_share": 0.001, "bandit_state": str(path),
             **more}  # fmt: skip
 
 
-def test_a_second_run_starts_from_the_state_the_first_one_wrote(tmp_path, cover):
+def test_a_second_run_starts_from_the_state_the_first_one_wrote(tmp_path, wide):
     path = tmp_path / "bandit.json"
-    first = hybridsolve.solve(cover, "lns", time_limit=20, seed=1, options=_options(path))
+    first = hybridsolve.solve(wide, "lns", time_limit=20, seed=1, options=_options(path))
     assert first.stats["bandit_state"] == {"file": str(path), "earlier_runs": 0, "replayed": 0}
     saved = json.loads(path.read_text())
     assert saved["runs"] == 1 and len(saved["observations"]) == 6
     pulled = {name for name, arm in first.stats["operators"].items() if arm["pulls"]}
     assert set(saved["totals"]) == pulled
-    second = hybridsolve.solve(cover, "lns", time_limit=20, seed=2, options=_options(path))
+    second = hybridsolve.solve(wide, "lns", time_limit=20, seed=2, options=_options(path))
     assert second.stats["bandit_state"]["earlier_runs"] == 1
     assert second.stats["bandit_state"]["replayed"] == 6  # every arm of the first run is here
-    assert check(cover, second.x).feasible
+    assert check(wide, second.x).feasible
     state = BanditState.load(path)
     assert state.runs == 2 and len(state.observations) == 12
     assert state.totals == {
@@ -126,13 +133,13 @@ def test_a_warm_bandit_exploits_what_it_learned():
     assert len({cold(rng, None, None)[0] for _ in range(20)}) > 1  # unfit: random arms
 
 
-def test_contextual_policies_see_the_instance_and_the_run(cover):
-    features = instance_features(cover)
+def test_contextual_policies_see_the_instance_and_the_run(wide):
+    features = instance_features(wide)
     assert features.shape == (6,) and np.all((0 <= features) & (features <= 1))
     assert features[3] == 1.0  # all binary
-    options = {"policy": "lints", "tree": False, "iterations": 5, "initial_share": 0.02}
-    result = hybridsolve.solve(cover, "lns", time_limit=20, options=options)
-    assert check(cover, result.x).feasible and result.stats["iterations"] == 5
+    options = {"policy": "lints", "tree": False, "iterations": 5, "initial_share": 0.001}
+    result = hybridsolve.solve(wide, "lns", time_limit=20, options=options)
+    assert check(wide, result.x).feasible and result.stats["iterations"] == 5
 
 
 def test_context_options_are_checked():
@@ -153,9 +160,8 @@ def test_native_parameters_go_to_the_backend_they_belong_to():
     assert single.native_for("highs") == {"mip_max_nodes": 7}
 
 
-def test_arms_pair_operators_with_both_sub_mip_solvers():
-    wide = datasets.set_cover(np.random.default_rng(6), rows=500, cols=1500, density=0.05)
-    options = {"tree": False, "iterations": 16, "initial_share": 0.01, "operators": "mutation",
+def test_arms_pair_operators_with_both_sub_mip_solvers(wide):
+    options = {"tree": False, "iterations": 16, "initial_share": 0.001, "operators": "mutation",
                "rates": "all"}  # fmt: skip
     result = hybridsolve.solve(wide, "lns", time_limit=30, seed=4, options=options)
     assert result.stats["initial"]["status"] == "limit" and result.stats["iterations"] == 16
