@@ -1,8 +1,9 @@
-"""Argument checks and a clock for the bounds of packing, scheduling and orienteering problems.
+"""Argument checks and a clock shared by the bounds.
 
-Each of their public functions takes ``time_limit`` (wall-clock seconds) and ``stop`` (a
+Each public bound function takes ``time_limit`` (wall-clock seconds) and ``stop`` (a
 callable without arguments, true to end an iterative ascent early); :func:`checked` refuses
-bad ones and :class:`Clock` answers whether either has ended the run.
+bad ones (:func:`number` tells a real number from a bool) and :class:`Clock` answers
+whether either has ended the run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from hybridsolve.mip.errors import UsageError
 __all__: list[str] = []
 
 
+def number(value: object) -> bool:
+    """Whether ``value`` is a real number (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
 def checked(time_limit: float | None, stop: Callable[[], bool] | None) -> None:
     """Refuse a time limit that is not a positive number, or a ``stop`` that is not callable.
 
@@ -25,11 +33,7 @@ def checked(time_limit: float | None, stop: Callable[[], bool] | None) -> None:
     UsageError
         With the reason.
     """
-    if time_limit is not None and (
-        isinstance(time_limit, (bool, np.bool_))
-        or not isinstance(time_limit, (int, float, np.integer, np.floating))
-        or not time_limit > 0
-    ):
+    if time_limit is not None and not (number(time_limit) and time_limit > 0):
         raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if stop is not None and not callable(stop):
         raise UsageError(f"stop must be a callable without arguments, got {stop!r}")

@@ -34,7 +34,8 @@ from scipy.optimize import linear_sum_assignment
 from hybridsolve.mip.errors import UsageError
 
 from ..routing import ATSP
-from .tsp import SAFETY, _number
+from ._limits import checked
+from .tsp import SAFETY
 
 __all__ = ["AssignmentBound", "assignment_bound"]
 
@@ -88,13 +89,6 @@ def _safe(value: float, scale: float, integer: bool) -> float:
     return float(math.ceil(low)) if integer else low
 
 
-def _checked(time_limit, stop) -> None:
-    if time_limit is not None and not (_number(time_limit) and time_limit > 0):
-        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    if stop is not None and not callable(stop):
-        raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
-
-
 def assignment_bound(
     atsp: ATSP,
     *,
@@ -142,7 +136,7 @@ def assignment_bound(
     """
     if not isinstance(atsp, ATSP):
         raise UsageError(f"assignment_bound needs an ATSP, got {type(atsp).__name__}")
-    _checked(time_limit, stop)
+    checked(time_limit, stop)
     started = time.perf_counter()
     n = atsp.num_nodes
     if n <= 2:

@@ -89,7 +89,8 @@ from hybridsolve.mip.highs_factory import new_highs
 
 from .. import _common as cm
 from ..routing import CVRP
-from .tsp import SAFETY, _number
+from ._limits import checked, number
+from .tsp import SAFETY
 
 __all__ = ["DEGREE", "LP", "CVRPBound", "cvrp_bound"]
 
@@ -511,11 +512,8 @@ class _CuttingPlanes:
 
 
 def _checked(time_limit, stop, lp_limit) -> None:
-    if time_limit is not None and not (_number(time_limit) and time_limit > 0):
-        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    if stop is not None and not callable(stop):
-        raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
-    if not (_number(lp_limit) and isinstance(lp_limit, (int, np.integer)) and lp_limit >= 0):
+    checked(time_limit, stop)
+    if not (number(lp_limit) and isinstance(lp_limit, (int, np.integer)) and lp_limit >= 0):
         raise UsageError(f"lp_limit must be a non-negative integer, got {lp_limit!r}")
 
 

@@ -63,6 +63,7 @@ from ..neighbours import MATRIX, NINT, metric
 from ..routing import TSP
 from ..tsp import construct
 from ..warmup import twin
+from ._limits import checked, number
 
 __all__ = ["MIN_LAMBDA", "MIN_PERIOD", "SAFETY", "HeldKarp", "held_karp"]
 
@@ -218,26 +219,16 @@ def _integer_costs(tsp: TSP) -> bool:
     return tsp.rounding == "nint"
 
 
-def _number(value) -> bool:
-    """Whether ``value`` is a real number (not a bool)."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 def _checked(time_limit, iterations, upper, seed, stop) -> None:
-    if time_limit is not None and not (_number(time_limit) and time_limit > 0):
-        raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    checked(time_limit, stop)
     if iterations is not None and not (
-        _number(iterations) and isinstance(iterations, (int, np.integer)) and iterations >= 1
+        number(iterations) and isinstance(iterations, (int, np.integer)) and iterations >= 1
     ):
         raise UsageError(f"iterations must be a positive integer, got {iterations!r}")
-    if upper is not None and not (_number(upper) and math.isfinite(upper) and upper >= 0):
+    if upper is not None and not (number(upper) and math.isfinite(upper) and upper >= 0):
         raise UsageError(f"upper must be a finite, non-negative tour cost, got {upper!r}")
-    if not (_number(seed) and isinstance(seed, (int, np.integer))):
+    if not (number(seed) and isinstance(seed, (int, np.integer))):
         raise UsageError(f"seed must be an integer, got {seed!r}")
-    if stop is not None and not callable(stop):
-        raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
 
 
 def _warm(tsp: TSP, need_tour: bool) -> None:
