@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 
 from hybridsolve.mip import Problem
-from hybridsolve.mip.highs import build_highs
+from hybridsolve.mip.highs import build_highs, set_options
 
 __all__ = ["LocalBranchingLP"]
 
@@ -39,10 +39,8 @@ class LocalBranchingLP:
         n = problem.num_vars
         continuous = np.full(n, int(highspy.HighsVarType.kContinuous), dtype=np.uint8)
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), continuous)
-        settings = {"threads": 1, "random_seed": int(seed), "output_flag": False,
-                    "solver": "simplex"}  # fmt: skip
-        for key, value in settings.items():
-            h.setOptionValue(key, value)
+        set_options(h, {"threads": 1, "random_seed": int(seed), "output_flag": False,
+                        "solver": "simplex"})  # fmt: skip
         self.binary = np.asarray(binary, dtype=np.int32)
         self.row = problem.num_cons
         # The row starts as the distance to all zeros; solve() edits it to the incumbent's.

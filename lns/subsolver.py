@@ -27,7 +27,7 @@ from pyscipopt import SCIP_EVENTTYPE
 from pyscipopt.scip import Term
 
 from hybridsolve.mip import Problem, ScipPlugin, SolverError, UsageError
-from hybridsolve.mip.highs import build_highs
+from hybridsolve.mip.highs import build_highs, set_options
 from hybridsolve.mip.scip import build_scip, install_plugins
 
 from .neighbourhood import Neighbourhood
@@ -472,14 +472,7 @@ def _highs_model(problem: Problem, seed: int, options: dict[str, Any] | None) ->
         An unknown option or a bad value.
     """
     h = build_highs(problem)
-    settings = {"random_seed": int(seed), "threads": 1, "mip_rel_gap": 0.0}
-    for key, value in {**settings, **(options or {})}.items():
-        try:
-            status = h.setOptionValue(key, value)
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
-        if status == highspy.HighsStatus.kError:
-            raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+    set_options(h, {"random_seed": int(seed), "threads": 1, "mip_rel_gap": 0.0, **(options or {})})
     return h
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import highspy
 import numpy as np
@@ -13,7 +14,7 @@ from .highs_factory import new_highs
 from .problem import Problem
 from .result import Limit, Status
 
-__all__ = ["HighsBackend", "build_highs"]
+__all__ = ["HighsBackend", "build_highs", "set_options"]
 
 _MS = highspy.HighsModelStatus
 
@@ -68,6 +69,23 @@ def build_highs(problem: Problem) -> highspy.Highs:
     return highs
 
 
+def set_options(highs: highspy.Highs, options: dict[str, Any]) -> None:
+    """Set HiGHS options by their native names.
+
+    Raises
+    ------
+    UsageError
+        An unknown option or a bad value (the message names it).
+    """
+    for key, value in options.items():
+        try:
+            status = highs.setOptionValue(key, value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
+        if status == highspy.HighsStatus.kError:
+            raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+
+
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) and abs(value) < highspy.kHighsInf else None
 
@@ -92,13 +110,7 @@ class HighsBackend:
             "threads": int(request.threads),
             **request.options,
         }
-        for key, value in settings.items():
-            try:
-                status = highs.setOptionValue(key, value)
-            except (TypeError, ValueError) as exc:
-                raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
-            if status == highspy.HighsStatus.kError:
-                raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+        set_options(highs, settings)
         start, self._stats = request.warm_start, {}
         hints = request.hints
         if start is None and hints is not None and hints.settings.partial:

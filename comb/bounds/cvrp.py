@@ -85,6 +85,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from hybridsolve.mip.errors import UsageError
+from hybridsolve.mip.highs import set_options
 from hybridsolve.mip.highs_factory import new_highs
 
 from .. import _common as cm
@@ -348,9 +349,7 @@ class _CuttingPlanes:
         self.position = np.full(self.a.size, -1, dtype=np.int64)  # edge -> column
         self.columns = np.zeros(0, dtype=np.int64)  # column -> edge
         h = self.highs = new_highs()
-        settings = {"output_flag": False, "threads": 1, "random_seed": 0, "solver": "simplex"}
-        for key, value in settings.items():
-            h.setOptionValue(key, value)
+        set_options(h, {"output_flag": False, "threads": 1, "random_seed": 0, "solver": "simplex"})
         none = np.zeros(0, dtype=np.int32)
         h.addRows(m, self.row_lower, self.row_upper, 0, none, none, np.zeros(0))
         matrix = np.full((m, m), np.inf)

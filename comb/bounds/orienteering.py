@@ -69,6 +69,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
 from hybridsolve.mip.errors import ProblemError, UsageError
+from hybridsolve.mip.highs import set_options
 from hybridsolve.mip.highs_factory import new_highs
 
 from .. import _common as cm
@@ -207,9 +208,7 @@ class _Relaxation:
         self.lower = np.concatenate([[2.0], np.zeros(n - 1), [-np.inf], np.full(count, -np.inf)])
         self.upper = np.concatenate([[2.0], np.zeros(n - 1), [budget], np.zeros(count)])
         h = self.highs = new_highs()
-        settings = {"output_flag": False, "threads": 1, "random_seed": 0, "solver": "simplex"}
-        for key, value in settings.items():
-            h.setOptionValue(key, value)
+        set_options(h, {"output_flag": False, "threads": 1, "random_seed": 0, "solver": "simplex"})
         h.addCols(cols, self.cost, np.zeros(cols), np.ones(cols), 0, np.zeros(cols, np.int32),
                   np.zeros(0, np.int32), np.zeros(0))  # fmt: skip
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
