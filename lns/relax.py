@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 
 from hybridsolve.mip import Problem
-from hybridsolve.mip.highs import build_highs, set_options
+from hybridsolve.mip.highs import build_highs, run_lp, set_options
 
 __all__ = ["LocalBranchingLP"]
 
@@ -73,9 +73,7 @@ class LocalBranchingLP:
             h.changeCoeff(self.row, int(self.binary[j]), -1.0 if ones[j] else 1.0)
         self._ones = ones
         h.changeRowBounds(self.row, -highspy.kHighsInf, float(k) - float(ones.sum()))
-        # HiGHS's LP time limit counts the run time of all runs of this object together
-        h.setOptionValue("time_limit", h.getRunTime() + max(float(time_limit), 0.0))
-        if h.run() == highspy.HighsStatus.kError:
+        if not run_lp(h, time_limit):
             return None
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None

@@ -14,7 +14,7 @@ from .highs_factory import new_highs
 from .problem import Problem
 from .result import Limit, Status
 
-__all__ = ["HighsBackend", "build_highs", "set_options"]
+__all__ = ["HighsBackend", "build_highs", "run_lp", "set_options"]
 
 _MS = highspy.HighsModelStatus
 
@@ -84,6 +84,18 @@ def set_options(highs: highspy.Highs, options: dict[str, Any]) -> None:
             raise UsageError(f"HiGHS option {key}={value!r}: {exc}") from None
         if status == highspy.HighsStatus.kError:
             raise UsageError(f"unknown HiGHS option or invalid value: {key}={value!r}")
+
+
+def run_lp(highs: highspy.Highs, seconds: float | None) -> bool:
+    """Run the LP held by ``highs`` for at most ``seconds`` more (``None``: no limit).
+
+    HiGHS's ``time_limit`` bounds the run time an object has accumulated over all its LP
+    runs, so an object solved again and again (a cutting-plane loop, a re-solved
+    relaxation) gets that run time plus ``seconds``. Returns ``False`` on a HiGHS error.
+    """
+    limit = math.inf if seconds is None else highs.getRunTime() + max(float(seconds), 0.0)
+    highs.setOptionValue("time_limit", limit)
+    return highs.run() != highspy.HighsStatus.kError
 
 
 def _finite(value: float) -> float | None:

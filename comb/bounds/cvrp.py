@@ -77,7 +77,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 from numba import njit
 from scipy.sparse import csr_matrix
@@ -91,6 +90,7 @@ from hybridsolve.mip.highs_factory import new_highs
 from .. import _common as cm
 from ..routing import CVRP
 from ._limits import checked, number
+from ._lp import lp_solution
 from .tsp import SAFETY
 
 __all__ = ["DEGREE", "LP", "CVRPBound", "cvrp_bound"]
@@ -412,24 +412,13 @@ class _CuttingPlanes:
     def solve(self, seconds: float | None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Run HiGHS for at most ``seconds``: the edge values if optimal, the row duals if valid.
 
-        HiGHS's ``time_limit`` bounds the run time it has accumulated over all runs of the
-        object, so the limit passed is that time plus ``seconds``.
+        See :func:`._lp.lp_solution`.
         """
-        h = self.highs
-        if seconds is not None:
-            h.setOptionValue("time_limit", h.getRunTime() + max(seconds, 0.0))
-        if h.run() == highspy.HighsStatus.kError:
-            return None, None
-        solution = h.getSolution()
-        y = None
-        if solution.dual_valid:
-            y = np.array(solution.row_dual, dtype=np.float64)
-            if y.size != self.row_lower.size or not np.all(np.isfinite(y)):
-                y = None
+        values, y = lp_solution(self.highs, seconds, self.row_lower.size)
         x = None
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        if values is not None:
             x = np.zeros(self.a.size)
-            x[self.columns] = np.array(solution.col_value, dtype=np.float64)
+            x[self.columns] = values
         return x, y
 
     def _pulled(self, p: np.ndarray, y: np.ndarray, pair: float) -> np.ndarray:

@@ -76,6 +76,7 @@ from .. import _common as cm
 from ..knapsack import KP
 from ..routing import _TOL, OP
 from ._limits import Clock, checked
+from ._lp import lp_solution
 from .packing import kp_bound
 from .tsp import SAFETY
 
@@ -219,21 +220,9 @@ class _Relaxation:
                            rows.indices.astype(np.int32), rows.data)  # fmt: skip
 
     def solve(self, seconds: float | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Run HiGHS; return the column values if optimal, and the row duals if valid."""
-        h = self.highs
-        h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 0.0))
-        if h.run() == highspy.HighsStatus.kError:
-            return None, None
-        solution = h.getSolution()
-        duals = None
-        if solution.dual_valid:
-            duals = np.array(solution.row_dual, dtype=np.float64)
-            if duals.size != self.lower.size or not np.all(np.isfinite(duals)):
-                duals = None
-        values = None
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            values = np.array(solution.col_value, dtype=np.float64)
-        return values, duals
+        """Run HiGHS; return the column values if optimal, and the row duals if valid
+        (:func:`._lp.lp_solution`)."""
+        return lp_solution(self.highs, seconds, self.lower.size)
 
     def dual_bound(self, duals: np.ndarray) -> float:
         """The Lagrangian bound at ``duals`` clipped to the rows' signs, raised against rounding."""
