@@ -23,7 +23,7 @@ def new_state(seed: int) -> np.ndarray:
     return np.array([z or 1], dtype=np.uint64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _next(state: np.ndarray) -> np.uint64:
     x = state[0]
     x ^= x >> np.uint64(12)
@@ -33,13 +33,13 @@ def _next(state: np.ndarray) -> np.uint64:
     return x * np.uint64(0x2545F4914F6CDD1D)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def rand_float(state: np.ndarray) -> float:
     """Uniform float in ``[0, 1)``."""
     return (_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def rand_below(state: np.ndarray, n: int) -> int:
     """Uniform integer in ``[0, n)`` (``n >= 1``)."""
     return int(rand_float(state) * n)

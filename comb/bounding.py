@@ -9,12 +9,9 @@ maximisation ones (KP, MIS, OP).
   limit they get the heuristic's limit and are stopped, through their ``stop`` callable, as
   soon as the heuristic returns; without one they run to their own end, so that the bound,
   like the answer, depends only on the instance and the seed, but for at most
-  :data:`UNTIMED_SECONDS`. The Held-Karp 1-tree kernel releases the GIL, so it can run on
-  another core; but the heuristics' Numba kernels hold it, and the thread gets it back,
-  between two 1-trees or LP solves, only when the heuristic returns to Python (between its
-  chunks of about 50 ms). Under a time limit the bound thus runs a fraction of the
-  iterations it would run alone (about a tenth for Held-Karp beside the TSP ILS at 1000
-  cities), and the heuristic loses little.
+  :data:`UNTIMED_SECONDS`. The bound kernels and the heuristics' Numba kernels release the
+  GIL (``nogil=True``), so the thread runs on another core beside the heuristic, which
+  returns to Python only between its chunks of about 50 ms; on one core the two share it.
 * The *closed-form* bounds (ATSP assignment, KP Martello-Toth, SMTT assignment) are
   computed by :meth:`BoundRun.finish`, after the heuristic, outside its time limit: at
   most a few seconds (an ``n x n`` assignment, about 0.3 s for 2000 nodes).
@@ -48,9 +45,9 @@ from .scheduling import SMTT
 __all__ = ["BOUNDS", "UNTIMED_SECONDS", "BoundRun"]
 
 #: Wall-clock seconds an iterative bound may run when :func:`hybridsolve.comb.solve` has no
-#: time limit (it usually ends sooner: Held-Karp converges in about 1.5 s for 1000 cities,
-#: the CVRP LP in about 5 s for 200 customers); a bound cut by this cap may vary from run
-#: to run.
+#: time limit (Held-Karp usually ends sooner: it converges in about 0.3 s for 1000 cities and
+#: 3 s for 5000; the CVRP LP of a few hundred customers often does not); a bound cut by this
+#: cap may vary from run to run.
 UNTIMED_SECONDS = 10.0
 
 #: Each instance type's bound function and whether it is iterative (run in a thread).

@@ -61,13 +61,13 @@ CUM, LOAD = 0, 1
 # ------------------------------------------------------------------ state
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _d(a, b, n, xy, mat, kind):
     """Distance between nodes ``a`` and ``b``; sentinels (``> n``) are the depot."""
     return dist(a if a <= n else 0, b if b <= n else 0, xy, mat, kind)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _write(st, fl, q, n, r, seq, m):
     """Make route ``r`` visit ``seq[:m]`` in order."""
     s = n + 1 + r
@@ -89,7 +89,7 @@ def _write(st, fl, q, n, r, seq, m):
     fl[LOAD, r] = load
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _extract(st, n, r, buf):
     """Customers of route ``r`` into ``buf``; returns their number."""
     s = n + 1 + r
@@ -102,7 +102,7 @@ def _extract(st, n, r, buf):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _route_cost(st, n, r, xy, mat, kind):
     s = n + 1 + r
     total = 0.0
@@ -116,7 +116,7 @@ def _route_cost(st, n, r, xy, mat, kind):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _total_cost(st, n, xy, mat, kind):
     total = 0.0
     for r in range(n):
@@ -125,7 +125,7 @@ def _total_cost(st, n, xy, mat, kind):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _from_routes(n, q, flat, starts):
     """State arrays from routes given as ``flat[starts[r]:starts[r + 1]]``."""
     size = 2 * n + 1
@@ -141,7 +141,7 @@ def _from_routes(n, q, flat, starts):
 # ------------------------------------------------------------------ moves
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _relocate(st, fl, q, n, u, anchor, b1, b2):
     """Move customer ``u`` to just after ``anchor`` (a customer or a route's sentinel)."""
     ru = st[RT, u]
@@ -173,7 +173,7 @@ def _relocate(st, fl, q, n, u, anchor, b1, b2):
     _write(st, fl, q, n, rv, b2, m2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _swap(st, fl, q, n, u, v, b1, b2):
     ru = st[RT, u]
     rv = st[RT, v]
@@ -192,7 +192,7 @@ def _swap(st, fl, q, n, u, v, b1, b2):
     _write(st, fl, q, n, rv, b2, m2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _two_opt_star(st, fl, q, n, a, b, flip, b1, b2, b3, b4):
     """Exchange the tails after ``a`` and after ``b`` (nodes of two different routes).
 
@@ -234,7 +234,7 @@ def _two_opt_star(st, fl, q, n, a, b, flip, b1, b2, b3, b4):
     _write(st, fl, q, n, rb, b4, k4)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reverse_inside(st, fl, q, n, r, i, j, b1):
     """Reverse the customers at indices ``i..j`` (0-based, inclusive) of route ``r``."""
     m = _extract(st, n, r, b1)
@@ -247,7 +247,7 @@ def _reverse_inside(st, fl, q, n, r, i, j, b1):
     _write(st, fl, q, n, r, b1, m)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find_empty(st, n):
     for r in range(n):
         if st[LEN, r] == 0:
@@ -255,7 +255,7 @@ def _find_empty(st, n):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _improve_pair(st, fl, q, cap, n, xy, mat, kind, sym, eps, u, v, b1, b2, b3, b4):
     """Apply the first improving move adding an edge between ``u`` and ``v``; its delta."""
     ru = st[RT, u]
@@ -354,7 +354,7 @@ def _improve_pair(st, fl, q, cap, n, xy, mat, kind, sym, eps, u, v, b1, b2, b3, 
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _local_search(
     st, fl, q, cap, n, xy, mat, kind, sym, eps, nb, order, stamp, tested, clock, b1, b2, b3, b4,
     passes,
@@ -413,7 +413,7 @@ def _local_search(
 # ------------------------------------------------------------------ ruin and recreate
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ruin(st, fl, q, n, nb, state, mean_removed, max_string, removed, b1):
     """SISR string removal around a random seed customer; returns the number removed."""
     used = 0
@@ -461,7 +461,7 @@ def _ruin(st, fl, q, n, nb, state, mean_removed, max_string, removed, b1):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _recreate(st, fl, q, cap, n, xy, mat, kind, removed, count, state, blink, b1):
     """Greedy insertion with blinks of ``removed[:count]``; returns the cost change."""
     total = 0.0
@@ -501,7 +501,7 @@ def _recreate(st, fl, q, cap, n, xy, mat, kind, removed, count, state, blink, b1
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sort_removed(removed, count, q, xy, mat, kind, n, state):
     """SISR orders: random 4, demand 4, far 2, close 1 (weights of the paper)."""
     pick = rand_below(state, 11)
@@ -527,7 +527,7 @@ def _sort_removed(removed, count, q, xy, mat, kind, n, state):
         removed[i] = copy[order[i]]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rr_chunk(
     st, fl, q, cap, n, xy, mat, kind, sym, eps, nb, order, stamp, tested, clock, b1, b2, b3, b4,
     best_st, best_fl, cur, state, iterations, t_start, t_end, mean_removed, max_string, blink,
@@ -568,7 +568,7 @@ def _rr_chunk(
                     stamp[r] = clock[0]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _savings(n, xy, mat, kind, sym, q, cap, pi, pj):
     """Parallel Clarke-Wright savings over the candidate links ``pi[t] -> pj[t]``.
 
@@ -642,7 +642,7 @@ def _savings(n, xy, mat, kind, sym, q, cap, pi, pj):
     return flat, starts[: routes + 1]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sweep(n, coords, xy, mat, kind, q, cap, first):
     """Gillett-Miller sweep: customers by polar angle around the depot, cut at capacity.
 

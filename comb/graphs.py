@@ -265,7 +265,7 @@ def _mis_graph(instance: MIS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_greedy(indptr: np.ndarray, nbr: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """GWMIN: repeatedly take the node of largest ``w(v) / (deg(v) + 1)`` in what is left
     (ties to the lowest index) and delete it with its neighbours. Returns a 0/1 mask."""
@@ -294,7 +294,7 @@ def _mis_greedy(indptr: np.ndarray, nbr: np.ndarray, weights: np.ndarray) -> np.
     return chosen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _touch(st: np.ndarray, cnt: np.ndarray, v: int) -> None:
     if not st[_TOUCHED, v]:
         st[_TOUCHED, v] = 1
@@ -303,7 +303,7 @@ def _touch(st: np.ndarray, cnt: np.ndarray, v: int) -> None:
         cnt[0] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _push(st: np.ndarray, cnt: np.ndarray, v: int) -> None:
     if not st[_QUEUED, v]:
         st[_QUEUED, v] = 1
@@ -311,7 +311,7 @@ def _push(st: np.ndarray, cnt: np.ndarray, v: int) -> None:
         cnt[1] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_add(indptr, nbr, w, st, tw, cnt, value, v) -> None:
     """Put ``v`` in the solution; ``value[0]`` is the solution weight, ``cnt[2]`` its size."""
     _touch(st, cnt, v)
@@ -325,7 +325,7 @@ def _mis_add(indptr, nbr, w, st, tw, cnt, value, v) -> None:
     _push(st, cnt, v)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_drop(indptr, nbr, w, st, tw, cnt, value, v) -> None:
     """Take ``v`` out of the solution and queue the nodes whose moves it may enable."""
     _touch(st, cnt, v)
@@ -344,7 +344,7 @@ def _mis_drop(indptr, nbr, w, st, tw, cnt, value, v) -> None:
                     break
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_two_swap(indptr, nbr, w, st, tw, cnt, value, mark, x) -> None:
     """(1,2)-swap at solution node ``x``: replace it by two non-adjacent 1-tight neighbours
     of larger total weight (the first such pair found), if any."""
@@ -366,7 +366,7 @@ def _mis_two_swap(indptr, nbr, w, st, tw, cnt, value, mark, x) -> None:
                 return
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_descent(indptr, nbr, w, st, tw, cnt, value, mark) -> None:
     """Apply improving moves to the queued nodes until the queue is empty.
 
@@ -396,7 +396,7 @@ def _mis_descent(indptr, nbr, w, st, tw, cnt, value, mark) -> None:
             _mis_two_swap(indptr, nbr, w, st, tw, cnt, value, mark, v)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_forget(st: np.ndarray, cnt: np.ndarray) -> None:
     """Start a new round: clear the touched list."""
     for k in range(cnt[0]):
@@ -404,7 +404,7 @@ def _mis_forget(st: np.ndarray, cnt: np.ndarray) -> None:
     cnt[0] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_start(indptr, nbr, w, st, tw, cnt, value, mark, chosen) -> None:
     """Load the 0/1 mask ``chosen`` and descend from it with every node queued."""
     n = w.shape[0]
@@ -417,7 +417,7 @@ def _mis_start(indptr, nbr, w, st, tw, cnt, value, mark, chosen) -> None:
     _mis_forget(st, cnt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mis_ils(indptr, nbr, w, st, tw, cnt, value, mark, best, scale, state, iterations) -> float:
     """``iterations`` rounds of kick, descent and acceptance; returns the best weight.
 

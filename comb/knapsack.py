@@ -157,7 +157,7 @@ def _kp_order(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return useful[np.argsort(-ratio, kind="stable")]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kp_fill(weights: np.ndarray, room: float, order: np.ndarray, taken: np.ndarray) -> float:
     """Take the items of ``order`` in turn whenever they fit in what is left of ``room``.
 
@@ -170,7 +170,7 @@ def _kp_fill(weights: np.ndarray, room: float, order: np.ndarray, taken: np.ndar
     return room
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kp_dp_rows(
     values: np.ndarray, weights: np.ndarray, best: np.ndarray, keep: np.ndarray, first: int,
     last: int,
@@ -188,7 +188,7 @@ def _kp_dp_rows(
                 keep[k, c] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kp_trace(weights: np.ndarray, keep: np.ndarray, count: int, capacity: int) -> np.ndarray:
     """The items (positions ``< count``) of the optimum within ``capacity``."""
     taken = np.zeros(count, dtype=np.bool_)
@@ -241,7 +241,7 @@ def kp_greedy(instance: KP, *, tracker: Tracker, seed: int = 0) -> np.ndarray:
     return selection.astype(np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kp_step(
     values: np.ndarray, weights: np.ndarray, capacity: float, order: np.ndarray,
     taken: np.ndarray,

@@ -54,7 +54,7 @@ def metric(coords: np.ndarray | None, distances: np.ndarray | None, rounding: st
     return np.ascontiguousarray(coords, dtype=np.float64), np.zeros((0, 0)), kind
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dist(i: int, j: int, xy: np.ndarray, matrix: np.ndarray, kind: int) -> float:
     """Distance from node ``i`` to node ``j`` under the metric ``(xy, matrix, kind)``."""
     if kind == MATRIX:
@@ -125,7 +125,7 @@ def nearest_in(matrix: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)[:, :k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def root(parent: np.ndarray, v: int) -> int:
     """Union-find root of ``v`` with path halving (greedy edge and savings constructions)."""
     while parent[v] != v:

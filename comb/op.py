@@ -40,7 +40,7 @@ _LENGTH_EPS = 1e-9
 _PRIZE_EPS = 1e-12
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tour_length(tour: np.ndarray, size: int, dist: np.ndarray) -> float:
     """Length of the closed walk ``0, tour[:size], 0``."""
     prev = 0
@@ -51,7 +51,7 @@ def tour_length(tour: np.ndarray, size: int, dist: np.ndarray) -> float:
     return total + dist[prev, 0]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tour_prize(tour: np.ndarray, size: int, prizes: np.ndarray) -> float:
     """Total prize of ``tour[:size]``."""
     total = 0.0
@@ -60,7 +60,7 @@ def tour_prize(tour: np.ndarray, size: int, prizes: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _two_opt(tour: np.ndarray, size: int, dist: np.ndarray) -> float:
     """First-improvement 2-opt on the closed walk; returns its new length.
 
@@ -85,7 +85,7 @@ def _two_opt(tour: np.ndarray, size: int, dist: np.ndarray) -> float:
     return tour_length(tour, size, dist)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _insert_at(tour: np.ndarray, size: int, index: int, node: int) -> None:
     """Insert ``node`` before ``tour[index]`` (``index == size`` appends)."""
     for k in range(size, index, -1):
@@ -93,14 +93,14 @@ def _insert_at(tour: np.ndarray, size: int, index: int, node: int) -> None:
     tour[index] = node
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _remove_at(tour: np.ndarray, size: int, index: int) -> None:
     """Remove ``tour[index]``, shifting the rest left."""
     for k in range(index, size - 1):
         tour[k] = tour[k + 1]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cheapest_insertion(node: int, tour: np.ndarray, size: int, dist: np.ndarray):
     """Cheapest place for ``node`` in the walk: ``(added length, index)``, to insert it
     before ``tour[index]``."""
@@ -117,7 +117,7 @@ def _cheapest_insertion(node: int, tour: np.ndarray, size: int, dist: np.ndarray
     return best, at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _three_cheapest(
     node: int, tour: np.ndarray, size: int, dist: np.ndarray, deltas: np.ndarray,
     places: np.ndarray,
@@ -141,7 +141,7 @@ def _three_cheapest(
         prev = nxt
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def greedy_insertion(
     tour: np.ndarray,
     size: int,
@@ -182,7 +182,7 @@ def greedy_insertion(
         length = tour_length(tour, size, dist)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _replace_once(
     tour: np.ndarray,
     size: int,
@@ -243,7 +243,7 @@ def _replace_once(
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def local_search(
     tour: np.ndarray,
     size: int,
@@ -264,7 +264,7 @@ def local_search(
             return size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def local_search_round(
     tour: np.ndarray,
     size: int,
@@ -286,7 +286,7 @@ def local_search_round(
     return size, _replace_once(tour, size, visited, candidates, dist, prizes, limit)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shake(tour: np.ndarray, size: int, visited: np.ndarray, count: int, state) -> int:
     """Drop ``count`` consecutive visits from a random start (wrapping past the depot).
 
@@ -304,7 +304,7 @@ def _shake(tour: np.ndarray, size: int, visited: np.ndarray, count: int, state) 
     return kept
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ils_iterations(
     current: np.ndarray,
     best: np.ndarray,

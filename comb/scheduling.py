@@ -264,7 +264,7 @@ def _smtt_arrays(instance: SMTT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_mdd(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted modified due date: at time ``t`` run next the job of smallest
     ``max(p_j, d_j - t) / w_j`` (ties: earlier due date, then lower index)."""
@@ -288,13 +288,13 @@ def _smtt_mdd(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
     return seq
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pair_cost(i: int, j: int, t: int, p, d, w) -> float:
     """Weighted tardiness of job ``i`` then job ``j``, started at time ``t``."""
     return w[i] * max(0, t + p[i] - d[i]) + w[j] * max(0, t + p[i] + p[j] - d[j])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_pairs(seq: np.ndarray, p, d, w) -> None:
     """Walk the sequence; swap an adjacent pair whenever that lowers its cost at its actual
     start time, and step back one place after a swap; ends when no pair gains."""
@@ -313,7 +313,7 @@ def _smtt_pairs(seq: np.ndarray, p, d, w) -> None:
             k += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_prefix(seq, p, d, w, start, prefix) -> None:
     """``start[k]``: start time of position ``k``; ``prefix[k]``: cost of positions ``< k``."""
     t = 0
@@ -327,7 +327,7 @@ def _smtt_prefix(seq, p, d, w, start, prefix) -> None:
     prefix[seq.shape[0]] = c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_segment(seq, lo, hi, move, t, p, d, w) -> float:
     """Cost of positions ``lo..hi`` after a move, starting at time ``t``.
 
@@ -347,7 +347,7 @@ def _smtt_segment(seq, lo, hi, move, t, p, d, w) -> float:
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_apply(seq, lo, hi, move) -> None:
     if move == 0:
         seq[lo], seq[hi] = seq[hi], seq[lo]
@@ -361,7 +361,7 @@ def _smtt_apply(seq, lo, hi, move) -> None:
         seq[lo] = job
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_descent(seq, p, d, w, start, prefix) -> float:
     """First-improvement descent over pairwise interchanges and insertions (forward and
     backward) of every pair of positions; returns the cost of the local optimum."""
@@ -385,7 +385,7 @@ def _smtt_descent(seq, p, d, w, start, prefix) -> float:
     return prefix[n]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _smtt_ils(current, best, cost, p, d, w, state, iterations) -> float:
     """``iterations`` rounds: two to four random interchanges of the current sequence, a
     descent, and acceptance when not worse. ``cost = [current, best]``; returns the best."""

@@ -84,7 +84,7 @@ TWO_OPT, OR_OPT, OR3OPT = 1, 2, 4
 # ------------------------------------------------------------------ tour primitives
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _put(tour, pos, p, v, logp, logv, logn):
     if logn[0] >= 0:
         if logn[0] < logp.shape[0]:
@@ -97,7 +97,7 @@ def _put(tour, pos, p, v, logp, logv, logn):
     pos[v] = p
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reverse(tour, pos, i, length, logp, logv, logn):
     """Reverse ``length`` entries of the cyclic array starting at position ``i``."""
     n = tour.shape[0]
@@ -111,7 +111,7 @@ def _reverse(tour, pos, i, length, logp, logv, logn):
         _put(tour, pos, b, u, logp, logv, logn)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reverse_path(tour, pos, x, y, logp, logv, logn):
     """Reverse the tour path from node ``x`` forward to node ``y`` (or its complement)."""
     n = tour.shape[0]
@@ -123,7 +123,7 @@ def _reverse_path(tour, pos, x, y, logp, logv, logn):
         _reverse(tour, pos, i, length, logp, logv, logn)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _swap_adjacent(tour, pos, i, l1, l2, logp, logv, logn):
     """``[A][B] -> [B][A]`` for blocks of ``l1`` and ``l2`` entries starting at ``i``."""
     n = tour.shape[0]
@@ -132,7 +132,7 @@ def _swap_adjacent(tour, pos, i, l1, l2, logp, logv, logn):
     _reverse(tour, pos, i % n, l1 + l2, logp, logv, logn)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _three_blocks(tour, pos, i, la, lb, lc, logp, logv, logn):
     """The cycle ``[A][B][C]`` (``A`` starting at position ``i``) becomes ``[B][A][C]``.
 
@@ -147,7 +147,7 @@ def _three_blocks(tour, pos, i, la, lb, lc, logp, logv, logn):
         _swap_adjacent(tour, pos, i + la + lb, lc, la, logp, logv, logn)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _undo(tour, pos, logp, logv, logn):
     for t in range(logn[0] - 1, -1, -1):
         tour[logp[t]] = logv[t]
@@ -155,7 +155,7 @@ def _undo(tour, pos, logp, logv, logn):
     logn[0] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _push(v, queue, qs, inq):
     if not inq[v]:
         n = queue.shape[0]
@@ -164,7 +164,7 @@ def _push(v, queue, qs, inq):
         inq[v] = True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pop(queue, qs, inq):
     v = queue[qs[0]]
     qs[0] = (qs[0] + 1) % queue.shape[0]
@@ -173,7 +173,7 @@ def _pop(queue, qs, inq):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tour_length(tour, xy, mat, kind):
     n = tour.shape[0]
     total = 0.0
@@ -185,7 +185,7 @@ def _tour_length(tour, xy, mat, kind):
 # ------------------------------------------------------------------ local search
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _try_2opt(a, tour, pos, xy, mat, kind, nb, eps, queue, qs, inq, logp, logv, logn):
     n = tour.shape[0]
     for direction in range(2):
@@ -215,7 +215,7 @@ def _try_2opt(a, tour, pos, xy, mat, kind, nb, eps, queue, qs, inq, logp, logv, 
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _move_segment(tour, pos, s1, s2, length, u, flip, logp, logv, logn):
     """Move the segment ``s1..s2`` (forward, ``length`` nodes) to just after node ``u``."""
     n = tour.shape[0]
@@ -225,7 +225,7 @@ def _move_segment(tour, pos, s1, s2, length, u, flip, logp, logv, logn):
         _reverse(tour, pos, pos[s1], length, logp, logv, logn)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _try_oropt(
     a, tour, pos, xy, mat, kind, nb, nb_in, sym, eps, queue, qs, inq, logp, logv, logn
 ):  # fmt: skip
@@ -296,7 +296,7 @@ def _try_oropt(
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _try_or3opt(a, tour, pos, xy, mat, kind, nb, nb_in, eps, queue, qs, inq, logp, logv, logn):
     """Segment swap ``a b..c d..e f -> a d..e b..c f`` with ``d`` near ``a``, ``e`` near ``b``."""
     n = tour.shape[0]
@@ -337,7 +337,7 @@ def _try_or3opt(a, tour, pos, xy, mat, kind, nb, nb_in, eps, queue, qs, inq, log
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _local_search(
     tour, pos, xy, mat, kind, nb, nb_in, sym, moves, eps, queue, qs, inq, logp, logv, logn,
     budget,
@@ -370,7 +370,7 @@ def _local_search(
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ils_chunk(
     tour, pos, xy, mat, kind, nb, nb_in, sym, moves, eps, queue, qs, inq, logp, logv, logn,
     state, iterations, segment, cost,
@@ -413,7 +413,7 @@ def _ils_chunk(
 # ------------------------------------------------------------------ construction
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _remove(v, left, where, size):
     p = where[v]
     last = left[size - 1]
@@ -422,7 +422,7 @@ def _remove(v, left, where, size):
     return size - 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _nearest_neighbour(n, xy, mat, kind, nb, start):
     tour = np.empty(n, dtype=np.int64)
     left = np.arange(n)  # unvisited nodes, swap-removed
@@ -454,7 +454,7 @@ def _nearest_neighbour(n, xy, mat, kind, nb, start):
     return tour
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _greedy_edges(n, xy, mat, kind, nb, directed):
     """Greedy matching on candidate edges (Bentley 1992), then fragments joined greedily."""
     k = nb.shape[1]
@@ -540,7 +540,7 @@ def _greedy_edges(n, xy, mat, kind, nb, directed):
     return tour
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hilbert_keys(xy):
     """Index of each point on a Hilbert curve of order 16 over its bounding box."""
     n = xy.shape[0]
@@ -568,7 +568,7 @@ def _hilbert_keys(xy):
     return keys
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cheapest_insertion(n, xy, mat, kind, start):
     """Cheapest insertion (Rosenkrantz, Stearns and Lewis 1977), O(n^2) expected."""
     succ = -np.ones(n, dtype=np.int64)
@@ -645,7 +645,7 @@ def _cheapest_insertion(n, xy, mat, kind, start):
     return tour
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _farthest_insertion(n, xy, mat, kind, start):
     """Farthest insertion (Rosenkrantz, Stearns and Lewis 1977), O(n^2)."""
     succ = -np.ones(n, dtype=np.int64)
