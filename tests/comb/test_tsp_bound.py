@@ -219,3 +219,23 @@ def test_bad_options_are_refused(options):
 def test_only_symmetric_instances_are_accepted():
     with pytest.raises(UsageError, match="needs a TSP"):
         held_karp(ATSP(np.ones((4, 4))))
+
+
+def test_overshooting_steps_do_not_run_away_on_five_thousand_cities():
+    # with the step ``lam (U - L(pi_k)) / |d|^2`` the penalties of this ascent grew
+    # geometrically (about 1e90 after 600 steps) and overflowed to NaN within its first period
+    inst = coords_instance(29, 5000, "none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hk = held_karp(inst, iterations=600)
+    tour = inst.tour_cost(np.arange(5000))
+    assert np.all(np.isfinite(hk.penalties)) and np.abs(hk.penalties).max() < tour
+    assert hk.checks >= 2 and 0.6 * math.sqrt(5000) < hk.bound < 0.8 * math.sqrt(5000)
+
+
+def test_the_sparse_ascent_ends_at_the_complete_graph_bound_it_checked():
+    inst = coords_instance(31, 300, "nint")
+    hk = held_karp(inst)
+    assert hk.checks >= 2 and hk.iterations > hk.checks
+    value = one_tree_value(inst.distance_matrix(), np.asarray(hk.penalties))
+    assert math.floor(value) <= hk.bound <= math.ceil(value)
