@@ -1,4 +1,4 @@
-"""CVRP lower bounds: below exact optima and heuristic costs, LP above degree, limits, edges."""
+"""CVRP lower bounds: below exact optima and heuristic costs; degree, radial and LP; limits."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ import math
 
 import numpy as np
 import pytest
+from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from hybridsolve.comb import CVRP, TSP, solve
 from hybridsolve.comb._common import lengths
-from hybridsolve.comb.bounds.cvrp import DEGREE, LP, cvrp_bound
+from hybridsolve.comb.bounds.cvrp import (
+    DEGREE,
+    LP,
+    RADIAL,
+    _degree_bound,
+    _depot_radii,
+    _effective_capacity,
+    _integer_costs,
+    _radial_bound,
+    cvrp_bound,
+)
 from hybridsolve.datasets.routing import cvrp
 from hybridsolve.mip import UsageError
 
@@ -68,12 +79,95 @@ def test_both_bounds_are_below_the_exact_optimum(seed, n, layout):
     inst.check_routes(routes)
     best = inst.routes_cost(routes)
     lp = cvrp_bound(inst)
-    degree = cvrp_bound(inst, lp_limit=0)
-    assert lp.method == LP and degree.method == DEGREE
-    assert degree.bound <= lp.bound <= best
+    closed = cvrp_bound(inst, lp_limit=0)  # the larger of the degree and radial bounds
+    radial = _radial_bound(inst, _effective_capacity(inst), _integer_costs(inst))
+    assert lp.method == LP and closed.method in (DEGREE, RADIAL)
+    assert radial <= closed.bound <= lp.bound <= best
     assert lp.bound >= 0.9 * best
     if layout == "nint":
-        assert lp.bound == math.floor(lp.bound) and degree.bound == math.floor(degree.bound)
+        assert lp.bound == math.floor(lp.bound) and closed.bound == math.floor(closed.bound)
+        assert radial == math.floor(radial)
+
+
+def scipy_radii(inst: CVRP) -> np.ndarray:
+    """Shortest-path distances from the depot under ``min(d_ij, d_ji)``, by SciPy's Dijkstra
+    (zero costs kept as edges: ``csgraph_from_dense`` with ``null_value=inf``)."""
+    d = inst.distance_matrix()
+    graph = csgraph_from_dense(np.minimum(d, d.T), null_value=np.inf)
+    return dijkstra(graph, indices=0)[1:]
+
+
+@pytest.mark.parametrize(("seed", "n", "layout"), CASES)
+def test_radial_bound_is_at_least_the_continuous_radial_bound(seed, n, layout):
+    inst = small_instance(seed, n, layout)
+    delta = scipy_radii(inst)
+    np.testing.assert_allclose(_depot_radii(inst), delta, rtol=1e-12, atol=0.0)
+    radial = _radial_bound(inst, _effective_capacity(inst), _integer_costs(inst))
+    continuous = 2.0 * float(delta @ inst.demands[1:]) / inst.capacity  # Haimovich-Rinnooy Kan
+    assert radial >= continuous * (1.0 - 1e-9)
+
+
+def test_rounding_up_the_vehicles_beats_the_continuous_radial_bound():
+    inst = cvrp(np.random.default_rng(300), 300)
+    delta = scipy_radii(inst)
+    radial = _radial_bound(inst, _effective_capacity(inst), False)
+    continuous = 2.0 * float(delta @ inst.demands[1:]) / inst.capacity
+    assert 1.02 * continuous < radial <= solve(inst, time_limit=1.0).cost
+
+
+@pytest.mark.parametrize("rounding", ["none", "nint"])
+def test_radii_from_coordinates_are_those_of_the_cost_matrix(rounding):
+    rng = np.random.default_rng(11)
+    xy = 6.0 * rng.random((301, 2))  # short edges: nint rounding changes shortest paths
+    xy[7] = xy[8]  # a zero-cost edge
+    i, j = np.meshgrid(np.arange(301), np.arange(301), indexing="ij")
+    matrix = lengths(xy[i], xy[j], rounding)  # the very costs routes_cost adds
+    demands = np.concatenate([[0], rng.integers(0, 10, 300)])
+    coords = CVRP(coords=xy, demands=demands, capacity=30, rounding=rounding)
+    given = CVRP(coords=xy, demands=demands, capacity=30, distances=matrix)
+    delta = _depot_radii(coords)
+    np.testing.assert_array_equal(delta, _depot_radii(given))
+    np.testing.assert_allclose(delta, scipy_radii(given), rtol=1e-12, atol=0.0)
+    shorter = np.count_nonzero(delta < matrix[0, 1:])
+    assert (shorter > 0) if rounding == "nint" else (shorter == 0)
+
+
+def test_rounding_makes_a_chain_cheaper_than_the_direct_edge_and_the_bound_stays_valid():
+    # customers at 0.4, 0.8, ..., 2.0 on a line: every hop rounds to 0, the direct edge
+    # from the depot to the last one to nint(2.0) = 2; one route 0-1-2-3-4-5-0 costs 2
+    xy = np.column_stack([0.4 * np.arange(6), np.zeros(6)])
+    inst = CVRP(coords=xy, demands=[0, 1, 1, 1, 1, 1], capacity=5, rounding="nint")
+    best = inst.routes_cost(optimal_routes(inst))
+    direct = inst.distance_matrix()[0, 1:]
+    assert best == 2.0 and direct.max() == 2.0
+    assert 2.0 * direct.max() > best  # the radial bound with delta_i = c_0i would be wrong
+    np.testing.assert_array_equal(_depot_radii(inst), np.zeros(5))
+    assert _radial_bound(inst, 5, True) == 0.0
+    for lp_limit in (0, 200):
+        assert cvrp_bound(inst, lp_limit=lp_limit).bound <= best
+
+
+def test_radial_bound_doubles_the_degree_bound_with_a_far_depot():
+    # twenty customers on the unit circle, the depot 1000 away, two per vehicle: ten
+    # vehicles each go out and back, while the degree bound counts each depot edge once
+    angles = np.linspace(0.0, 6.0, 20)
+    xy = np.vstack([[1000.0, 0.0], np.column_stack([np.cos(angles), np.sin(angles)])])
+    inst = CVRP(coords=xy, demands=[0] + [1] * 20, capacity=2)
+    result = cvrp_bound(inst, lp_limit=0)
+    degree = _degree_bound(inst, result.vehicles, False)
+    paired = inst.routes_cost([[i, i + 1] for i in range(1, 21, 2)])
+    assert result.method == RADIAL and result.vehicles == 10
+    assert 1.9 * degree < result.bound <= paired < 1.0001 * result.bound
+
+
+def test_customers_without_demand_still_need_a_route():
+    # no demand at all: the continuous radial bound is 0, one route must reach 10 and back
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 3.0]])
+    inst = CVRP(coords=xy, demands=[0, 0, 0], capacity=1)
+    best = inst.routes_cost(optimal_routes(inst))
+    result = cvrp_bound(inst, lp_limit=0)
+    assert result.method == RADIAL and 20.0 * (1.0 - 2e-9) <= result.bound <= 20.0
+    assert result.bound <= best == pytest.approx(13.0 + math.hypot(10.0, 3.0))
 
 
 def test_bound_is_below_the_heuristic_on_fifty_customers():
@@ -86,12 +180,13 @@ def test_bound_is_below_the_heuristic_on_fifty_customers():
     assert result.bound > 0.95 * heuristic
 
 
-def test_three_hundred_customers_get_the_degree_bound():
+def test_three_hundred_customers_get_the_lp_within_a_second():
     inst = cvrp(np.random.default_rng(300), 300)
-    result = cvrp_bound(inst)
-    assert result.method == DEGREE and result.iterations == 0 and not result.converged
+    result = cvrp_bound(inst, time_limit=1.0)
+    closed = cvrp_bound(inst, lp_limit=200)  # no LP: here the radial bound beats the degree
     heuristic = solve(inst, time_limit=1.0).cost
-    assert 0.4 * heuristic < result.bound <= heuristic
+    assert closed.method == RADIAL and closed.iterations == 0 and not closed.converged
+    assert result.method == LP and 0.6 * heuristic < closed.bound < result.bound <= heuristic
     assert result.vehicles == math.ceil(inst.total_demand / inst.capacity)
 
 
@@ -113,7 +208,8 @@ def test_degree_bound_from_coordinates_matches_the_one_from_the_cost_matrix(roun
 def test_six_thousand_customers_need_no_distance_matrix():
     inst = cvrp(np.random.default_rng(6000), 6000)
     result = cvrp_bound(inst)
-    assert result.method == DEGREE and result.bound > 0.0 and result.seconds < 5.0
+    assert result.method == RADIAL and result.iterations == 0
+    assert result.bound > 0.0 and result.seconds < 5.0
 
 
 @pytest.mark.parametrize("layout", ["none", "nint", "matrix"])
