@@ -2,7 +2,9 @@
 
 A :class:`Tracker` holds the wall clock of one run: its start, its deadline, the
 trajectory of improvements ``(seconds, cost)`` and the optional progress callback that the
-command line uses to print one line per improvement.
+command line uses to print one line per improvement; with a proven bound computed beside
+the run, the callback also gets the bound, and is called when the bound alone improves (at
+most every :data:`BOUND_LINE_SECONDS`), so that the lines show the gap closing.
 
 Every method of :func:`hybridsolve.comb.solve` has the signature
 ``method(instance, *, tracker, seed=0, **options)`` and returns its best solution as
@@ -22,15 +24,19 @@ import numpy as np
 
 from hybridsolve.mip.errors import UsageError
 
-__all__ = ["EPS", "Progress", "Tracker", "iteration_budget", "run_chunks"]
+__all__ = ["BOUND_LINE_SECONDS", "EPS", "Progress", "Tracker", "iteration_budget", "run_chunks"]
 
 #: Relative slack below which a change in a floating-point cost is not an improvement.
 #: Numba kernels read it as a compile-time constant: their cached machine code does not
 #: see a change here until their own module changes (or the cache is cleared).
 EPS = 1e-9
 
-#: ``progress(seconds, cost)``, called on every improvement a search records.
-Progress = Callable[[float, float], None]
+#: ``progress(seconds, cost)``, called on every improvement a search records; with a bound
+#: source, ``progress(seconds, cost, bound)``.
+Progress = Callable[..., None]
+
+#: Shortest time between two progress calls for an improvement of the bound alone.
+BOUND_LINE_SECONDS = 0.5
 
 
 class Tracker:
@@ -41,20 +47,26 @@ class Tracker:
     time_limit : float, optional
         Wall-clock seconds from construction; ``None`` for no limit.
     progress : callable, optional
-        Called as ``progress(seconds, cost)`` on each recorded improvement.
+        Called as ``progress(seconds, cost)`` on each recorded improvement; with ``bound``,
+        as ``progress(seconds, cost, bound)``, also by :meth:`poll`.
     maximize : bool
         Larger costs are better (the orienteering prize).
+    bound : callable, optional
+        Returns the best proven bound so far, or ``None`` before the first
+        (:attr:`hybridsolve.comb.bounding.BoundRun.latest`).
     """
 
     def __init__(
         self, time_limit: float | None = None, progress: Progress | None = None,
-        maximize: bool = False,
+        maximize: bool = False, bound: Callable[[], float | None] | None = None,
     ) -> None:  # fmt: skip
         self.start = time.perf_counter()
         self.time_limit = time_limit
         self.progress = progress
         self.maximize = maximize
+        self.bound = bound
         self.trajectory: list[tuple[float, float]] = []
+        self._shown: tuple[float, float | None] = (-float("inf"), None)  # (seconds, bound)
 
     def elapsed(self) -> float:
         """Seconds since the start."""
@@ -76,16 +88,45 @@ class Tracker:
         return self.trajectory[-1][1] if self.trajectory else None
 
     def record(self, cost: float) -> bool:
-        """Record ``cost`` when it improves on the best so far; say whether it did."""
+        """Record ``cost`` when it improves on the best so far; say whether it did.
+
+        Searches record their best cost after each chunk of work, so a cost that is no
+        better is the time to report a better bound (:meth:`poll`).
+        """
         best = self.best
         better = best is None or (cost > best if self.maximize else cost < best)
         if not better:
+            self.poll()
             return False
         t = self.elapsed()
         self.trajectory.append((t, float(cost)))
-        if self.progress is not None:
-            self.progress(t, float(cost))
+        self._report(t)
         return True
+
+    def _report(self, t: float) -> None:
+        """Call ``progress`` with the best cost, and the bound where there is a source."""
+        if self.progress is None:
+            return
+        if self.bound is None:
+            self.progress(t, self.trajectory[-1][1])
+            return
+        bound = self.bound()
+        self._shown = (t, bound)
+        self.progress(t, self.trajectory[-1][1], bound)
+
+    def poll(self, final: bool = False) -> None:
+        """Report a bound that improved since the last call of ``progress``.
+
+        At most every :data:`BOUND_LINE_SECONDS`, unless ``final`` (the bound's last value,
+        once the run is over), and only once there is a cost.
+        """
+        if self.progress is None or self.bound is None or not self.trajectory:
+            return
+        t = self.elapsed()
+        bound = self.bound()
+        shown_at, shown = self._shown
+        if bound is not None and bound != shown and (final or t - shown_at >= BOUND_LINE_SECONDS):
+            self._report(t)
 
 
 def iteration_budget(value: int | None, tracker: Tracker, default: int) -> int | None:

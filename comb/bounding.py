@@ -4,7 +4,8 @@
 lower bound for the minimisation problems (TSP, ATSP, CVRP, SMTT), an upper bound for the
 maximisation ones (KP, MIS, OP).
 
-* The *iterative* bounds (TSP Held-Karp, CVRP LP, MIS Lagrangian, OP LP) run in a
+* The *iterative* bounds (TSP Held-Karp, CVRP LP, MIS Lagrangian, OP LP, SMTT
+  time-indexed Lagrangian) run in a
   background thread that :class:`BoundRun` starts right before the heuristic. With a time
   limit they get the heuristic's limit and are stopped, through their ``stop`` callable, as
   soon as the heuristic returns; without one they run to their own end, so that the bound,
@@ -12,7 +13,7 @@ maximisation ones (KP, MIS, OP).
   :data:`UNTIMED_SECONDS`. The bound kernels and the heuristics' Numba kernels release the
   GIL (``nogil=True``), so the thread runs on another core beside the heuristic, which
   returns to Python only between its chunks of about 50 ms; on one core the two share it.
-* The *closed-form* bounds (ATSP assignment, KP Martello-Toth, SMTT assignment) are
+* The *closed-form* bounds (ATSP assignment, KP Martello-Toth) are
   computed by :meth:`BoundRun.finish`, after the heuristic, outside its time limit: at
   most a few seconds (an ``n x n`` assignment, about 0.3 s for 2000 nodes).
 
@@ -58,7 +59,7 @@ BOUNDS: dict[type, tuple[Callable[..., Any], bool]] = {
     OP: (op_bound, True),
     ATSP: (assignment_bound, False),
     KP: (kp_bound, False),
-    SMTT: (smtt_bound, False),
+    SMTT: (smtt_bound, True),
 }
 
 
@@ -82,14 +83,21 @@ class BoundRun:
     result : object or None
         What it returned (:class:`~hybridsolve.comb.bounds.HeldKarp`, ...: its iterations,
         seconds, ...), once :meth:`finish` has returned.
+    latest : float or None
+        The best bound found so far: an iterative bound's as it improves (through its
+        ``progress`` callable), a closed form's once :meth:`finish` has computed it.
     """
 
     def __init__(self, instance: Any, time_limit: float | None, seed: int) -> None:
         self.instance = instance
         self.function, iterative = BOUNDS[type(instance)]
         self._options: dict[str, Any] = {}
-        if "seed" in inspect.signature(self.function).parameters:
+        accepted = inspect.signature(self.function).parameters
+        if "seed" in accepted:
             self._options["seed"] = seed
+        if "progress" in accepted:
+            self._options["progress"] = self._found
+        self.latest: float | None = None
         self._timed = time_limit is not None
         self.result: Any = None
         self._error: BaseException | None = None
@@ -101,6 +109,10 @@ class BoundRun:
                 target=self._run, args=(limit,), name=self.function.__name__, daemon=True
             )
             self._thread.start()
+
+    def _found(self, bound: float) -> None:
+        """The bound's ``progress``: keep its latest value (one assignment, atomic)."""
+        self.latest = float(bound)
 
     def _run(self, time_limit: float) -> None:
         """The thread's work; an error is kept for :meth:`finish` to raise."""
@@ -137,11 +149,12 @@ class BoundRun:
             self._thread.join()
             if self._error is not None:
                 raise self._error
+        self.latest = float(self.result.bound)
         method = self.function.__name__
         detail = getattr(self.result, "method", None)
         if detail is not None:
             method = f"{method}:{detail}"
-        return float(self.result.bound), method
+        return self.latest, method
 
     def abort(self) -> None:
         """Ask a running bound to stop, without waiting (the heuristic failed)."""

@@ -343,7 +343,11 @@ def solve(
     seed : int
         Seed of every random choice.
     progress : callable, optional
-        Called as ``progress(seconds, cost)`` at each recorded improvement.
+        Called as ``progress(seconds, cost)`` at each recorded improvement. With
+        ``bound=True``, as ``progress(seconds, cost, bound)``, ``bound`` the best proven
+        bound so far (``None`` before the first); then also when the bound alone improves,
+        at most every :data:`~hybridsolve.comb._search.BOUND_LINE_SECONDS` during the
+        search, and once more with its final value if that is new.
     bound : bool, default False
         Also compute a proven bound on the optimum (:mod:`hybridsolve.comb.bounds`;
         :mod:`hybridsolve.comb.bounding` says when): TSP Held-Karp, CVRP LP, MIS and OP
@@ -388,7 +392,8 @@ def solve(
     if bound:
         warmup.warm_bound(instance, bounding.BOUNDS[kind][0])
     bounder = bounding.BoundRun(instance, time_limit, int(seed)) if bound else None
-    tracker = Tracker(time_limit, progress, maximize=_ANSWERS[kind][3])
+    latest = None if bounder is None else (lambda: bounder.latest)
+    tracker = Tracker(time_limit, progress, maximize=_ANSWERS[kind][3], bound=latest)
     try:
         answer = function(instance, tracker=tracker, seed=int(seed), **options)
         runtime = tracker.elapsed()
@@ -401,6 +406,7 @@ def solve(
             bounder.abort()  # without waiting: it ends after its current step
         raise
     proven = (None, None) if bounder is None else bounder.finish()
+    tracker.poll(final=True)
     return _solution(instance, name, answer, cost, runtime, tracker, int(seed), proven)
 
 

@@ -1014,7 +1014,7 @@ def ils(
         if search.cost[0] < best_cost - ctx.eps:
             best_cost = float(search.cost[0])
             best[:] = search.tour
-            tracker.record(best_cost)
+        tracker.record(best_cost)  # after every chunk: a bound beside it is reported then
         if iterations is None or tracker.time_limit is not None:
             spent = max(time.perf_counter() - t0, 1e-6)
             target = min(0.05, max(tracker.remaining(), 0.0) / 2 + 1e-3)

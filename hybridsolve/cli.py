@@ -695,6 +695,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
     from hybridsolve.comb import solve, warm_up
     from hybridsolve.datasets import read_cvrplib, read_tsplib
     from hybridsolve.mip import UsageError
+    from hybridsolve.mip.result import relative_gap
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
@@ -706,15 +707,20 @@ def _cmd_route(args: argparse.Namespace) -> int:
         best_known = _sol_cost(Path(args.file))
     if not (args.json or args.quiet):
         print(f"{args.file}: {instance!r}", flush=True)
-    header = [f"{'time':>9} {'cost':>16}"]
+    bound = not args.no_bound
+    header = [f"{'time':>9} {'cost':>16}" + (f" {'bound':>16} {'gap':>9}" if bound else "")]
 
-    def show(seconds: float, cost: float) -> None:
+    def show(seconds: float, cost: float, proven: float | None = None) -> None:
         if header:
             print(header.pop(), flush=True)
-        print(f"{seconds:>9.2f} {cost:>16.10g}", flush=True)
+        line = f"{seconds:>9.2f} {cost:>16.10g}"
+        if proven is not None:
+            line += f" {proven:>16.10g} {100 * relative_gap(cost, proven):>8.3f}%"
+        elif bound:
+            line += f" {'-':>16} {'-':>9}"
+        print(line, flush=True)
 
     options = dict(args.option)
-    bound = not args.no_bound
     compiling = warm_up(instance, args.method, bound=bound, **options)  # before the clock
     if compiling > _COMPILE_NOTE_S and not (args.json or args.quiet):
         print(f"compiling kernels (first run only): {compiling:.1f} s", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hybridsolve.cli import main
@@ -78,3 +79,32 @@ def test_cities_on_one_point_give_bound_and_gap_zero(capsys, tmp_path):
     assert code == 0
     line = summary(out)
     assert line["cost"] == "0" and line["bound"] == "0" and line["gap"] == "0.000%"
+
+
+def test_progress_lines_show_the_gap_closing(capsys, tmp_path):
+    from hybridsolve.comb import TSP
+    from hybridsolve.datasets import write_tsplib
+
+    xy = np.round(np.random.default_rng(8).random((400, 2)) * 10**6)
+    path = tmp_path / "u400.tsp"
+    write_tsplib(TSP(coords=xy, rounding="nint"), path)
+    code, out = run(capsys, "tsp", str(path), "--time-limit", "1")
+    assert code == 0
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["time", "cost"])
+    assert lines[head].split() == ["time", "cost", "bound", "gap"]
+    rows = [line.split() for line in lines[head + 1 : -1]]
+    shown = [(float(r[1]), float(r[2]), float(r[3][:-1])) for r in rows if r[2] != "-"]
+    assert shown, "no progress line has a bound"
+    for cost, bound, gap in shown:
+        assert gap == pytest.approx(100 * (cost - bound) / cost, abs=1e-3)
+    bounds = [bound for _, bound, _ in shown]
+    assert bounds == sorted(bounds)
+    line = summary(out)
+    assert float(line["bound"]) == pytest.approx(bounds[-1], rel=1e-9)
+
+
+def test_no_bound_progress_has_no_bound_columns(capsys):
+    code, out = run(capsys, "tsp", str(DATA / "euc10.tsp"), "--time-limit", "1", "--no-bound")
+    assert code == 0
+    assert any(line.split() == ["time", "cost"] for line in out.splitlines())

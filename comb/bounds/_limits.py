@@ -1,8 +1,9 @@
 """Argument checks and a clock shared by the bounds.
 
 Each public bound function takes ``time_limit`` (wall-clock seconds) and ``stop`` (a
-callable without arguments, true to end an iterative ascent early); :func:`checked` refuses
-bad ones (:func:`number` tells a real number from a bool) and :class:`Clock` answers
+callable without arguments, true to end an iterative ascent early), the iterative ones also
+``progress`` (called with each better bound as it is found); :func:`checked` refuses bad
+ones (:func:`number` tells a real number from a bool) and :class:`Clock` answers
 whether either has ended the run.
 """
 
@@ -25,8 +26,12 @@ def number(value: object) -> bool:
     )
 
 
-def checked(time_limit: float | None, stop: Callable[[], bool] | None) -> None:
-    """Refuse a time limit that is not a positive number, or a ``stop`` that is not callable.
+def checked(
+    time_limit: float | None,
+    stop: Callable[[], bool] | None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Refuse a time limit that is not a positive number, or an uncallable ``stop`` or ``progress``.
 
     Raises
     ------
@@ -37,6 +42,8 @@ def checked(time_limit: float | None, stop: Callable[[], bool] | None) -> None:
         raise UsageError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if stop is not None and not callable(stop):
         raise UsageError(f"stop must be a callable without arguments, got {stop!r}")
+    if progress is not None and not callable(progress):
+        raise UsageError(f"progress must be a callable taking the bound, got {progress!r}")
 
 
 class Clock:

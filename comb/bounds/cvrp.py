@@ -581,8 +581,8 @@ class _CuttingPlanes:
         return [inside for _, inside in ranked]
 
 
-def _checked(time_limit, stop, lp_limit) -> None:
-    checked(time_limit, stop)
+def _checked(time_limit, stop, lp_limit, progress) -> None:
+    checked(time_limit, stop, progress)
     if not (number(lp_limit) and isinstance(lp_limit, (int, np.integer)) and lp_limit >= 0):
         raise UsageError(f"lp_limit must be a non-negative integer, got {lp_limit!r}")
 
@@ -603,11 +603,12 @@ def _cutting_planes(
     integer: bool,
     left: Callable[[], float | None],
     stop: Callable[[], bool] | None,
+    improved: Callable[[float], None],
 ) -> tuple[float, int, int, bool]:
     """Solve, price and separate until done; the best safe bound, solves, cuts, convergence.
 
-    ``left()`` gives the seconds left (``None``: no limit). The bound is ``-inf`` when no
-    solve returned valid duals.
+    ``left()`` gives the seconds left (``None``: no limit); ``improved`` is called with each
+    better safe bound. The bound is ``-inf`` when no solve returned valid duals.
     """
     best, iterations, cuts = -math.inf, 0, 0
     history: list[float] = []
@@ -620,7 +621,10 @@ def _cutting_planes(
         if y is None:
             return best, iterations, cuts, False
         value, scale, reduced = lp.dual_bound(y)
-        best = max(best, _finish(value, scale, integer))
+        low = _finish(value, scale, integer)
+        if low > best:
+            best = low
+            improved(best)
         history.append(max(value, history[-1]) if history else value)  # the best so far
         stalled = len(history) > _STALL_ROUNDS and (
             history[-1] - history[-1 - _STALL_ROUNDS] <= _STALL_RISE * abs(history[-1])
@@ -648,6 +652,7 @@ def cvrp_bound(
     time_limit: float | None = None,
     stop: Callable[[], bool] | None = None,
     lp_limit: int = 1000,
+    progress: Callable[[float], None] | None = None,
 ) -> CVRPBound:
     """A lower bound on the cost of every solution of a CVRP.
 
@@ -672,6 +677,10 @@ def cvrp_bound(
         customers (a corner depot, as in some X instances) the radial bound is the
         larger there. A round of the LP takes up to about 1 s at 1000 customers, by
         which a time limit may be overrun.
+    progress : callable, optional
+        Called with each better bound, as :attr:`CVRPBound.bound` would report it, when it
+        is found (from the thread the bound runs in): the larger of the degree and radial
+        bounds first, then each LP bound above it.
 
     Returns
     -------
@@ -697,7 +706,7 @@ def cvrp_bound(
     """
     if not isinstance(cvrp, CVRP):
         raise UsageError(f"cvrp_bound needs a CVRP, got {type(cvrp).__name__}")
-    _checked(time_limit, stop, lp_limit)
+    _checked(time_limit, stop, lp_limit, progress)
     n = cvrp.num_customers
     use_lp = n <= lp_limit
     _warm()
@@ -709,14 +718,21 @@ def cvrp_bound(
     radial = _radial_bound(cvrp, capacity, integer)
     if radial > best:
         best, method = radial, RADIAL
+    if progress is not None:
+        progress(best)
+    floor = best
     iterations, cuts, converged = 0, 0, False
+
+    def improved(low: float) -> None:
+        if progress is not None and low > floor:
+            progress(low)
 
     def left() -> float | None:
         return None if time_limit is None else time_limit - (time.perf_counter() - started)
 
     if use_lp and not (stop is not None and stop()) and (left() is None or left() > 0):
         lp = _CuttingPlanes(cvrp, k, capacity)
-        low, iterations, cuts, converged = _cutting_planes(lp, integer, left, stop)
+        low, iterations, cuts, converged = _cutting_planes(lp, integer, left, stop, improved)
         if low >= best:
             best, method = low, LP
     seconds = time.perf_counter() - started

@@ -309,7 +309,11 @@ class _Relaxation:
 
 
 def op_bound(
-    op: OP, *, time_limit: float | None = None, stop: Callable[[], bool] | None = None
+    op: OP,
+    *,
+    time_limit: float | None = None,
+    stop: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> PrizeBound:
     """An upper bound on the orienteering optimum: narrowing, a knapsack, then an LP with cuts.
 
@@ -325,6 +329,9 @@ def op_bound(
     stop : callable, optional
         Called without arguments after each solve and between maximum flows; the run ends
         when it returns true.
+    progress : callable, optional
+        Called with each better bound, as :attr:`PrizeBound.bound` would report it, when it is
+        found (from the thread the bound runs in).
 
     Returns
     -------
@@ -349,7 +356,7 @@ def op_bound(
     """
     if not isinstance(op, OP):
         raise UsageError(f"op_bound needs an OP, got {type(op).__name__}")
-    checked(time_limit, stop)
+    checked(time_limit, stop, progress)
     clock = Clock(time_limit, stop)
     prizes = op.prizes
     whole = bool(np.all(prizes == np.floor(prizes)))
@@ -370,6 +377,8 @@ def op_bound(
         members = members[keep]
     several = knapsack
     trajectory = [(clock.seconds(), _rounded(max(single, several), whole))]
+    if progress is not None:
+        progress(trajectory[-1][1])
     solves = cuts = 0
     if 3 <= members.size <= LP_NODES + 1:
         lp = _Relaxation(dist[np.ix_(members, members)], prizes[members], reach[members], budget)
@@ -382,6 +391,8 @@ def op_bound(
                 bound = _rounded(max(single, several), whole)
                 if bound < trajectory[-1][1]:
                     trajectory.append((clock.seconds(), bound))
+                    if progress is not None:
+                        progress(bound)
             if values is None or clock.expired():
                 break
             found = lp.cuts(values, clock)

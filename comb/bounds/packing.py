@@ -288,6 +288,7 @@ def mis_bound(
     stop: Callable[[], bool] | None = None,
     iterations: int | None = None,
     lower: float | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> CliqueBound:
     """An upper bound on the maximum weight independent set, by cliques and Lagrangian ascent.
 
@@ -344,6 +345,9 @@ def mis_bound(
     lower : float, optional
         The weight of a known independent set, the target of the step length (a
         heuristic's answer). By default that of the greedy set by decreasing weight.
+    progress : callable, optional
+        Called with each better bound, as :attr:`CliqueBound.bound` would report it, when it is
+        found (from the thread the bound runs in).
 
     Returns
     -------
@@ -359,7 +363,7 @@ def mis_bound(
     """
     if not isinstance(mis, MIS):
         raise UsageError(f"mis_bound needs a MIS, got {type(mis).__name__}")
-    checked(time_limit, stop)
+    checked(time_limit, stop, progress)
     if iterations is not None and (
         isinstance(iterations, (bool, np.bool_))
         or not isinstance(iterations, (int, np.integer))
@@ -414,6 +418,8 @@ def mis_bound(
             bound = _safe_upper(value, scale, integer)
             if not trajectory or bound < trajectory[-1][1]:
                 trajectory.append((clock.seconds(), bound))
+                if progress is not None:
+                    progress(bound)
         else:
             idle += 1
         sub = 1.0 - member @ chosen.astype(np.float64)

@@ -306,8 +306,8 @@ def _integer_costs(tsp: TSP) -> bool:
     return tsp.rounding == "nint"
 
 
-def _checked(time_limit, iterations, upper, seed, stop) -> None:
-    checked(time_limit, stop)
+def _checked(time_limit, iterations, upper, seed, stop, progress) -> None:
+    checked(time_limit, stop, progress)
     if iterations is not None and not (
         number(iterations) and isinstance(iterations, (int, np.integer)) and iterations >= 1
     ):
@@ -337,6 +337,7 @@ def held_karp(
     upper: float | None = None,
     seed: int = 0,
     stop: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> HeldKarp:
     """The Held-Karp 1-tree lower bound of a symmetric TSP.
 
@@ -360,6 +361,9 @@ def held_karp(
     stop : callable, optional
         Called without arguments after each 1-tree; the ascent ends when it returns true
         (so it can run alongside a heuristic and stop with it).
+    progress : callable, optional
+        Called with each better bound, as :attr:`HeldKarp.bound` would report it, when it is
+        found (from the thread the bound runs in).
 
     Returns
     -------
@@ -394,7 +398,7 @@ def held_karp(
     """
     if not isinstance(tsp, TSP):
         raise UsageError(f"held_karp needs a TSP, got {type(tsp).__name__}")
-    _checked(time_limit, iterations, upper, seed, stop)
+    _checked(time_limit, iterations, upper, seed, stop, progress)
     n = tsp.num_nodes
     if n <= 3:
         started = time.perf_counter()
@@ -407,7 +411,7 @@ def held_karp(
         upper = tsp.tour_cost(construct(tsp, "nearest_neighbour", seed=seed))
     upper = float(upper)
     xy, matrix, kind = metric(tsp.coords, tsp.distances, tsp.rounding)
-    check = _Checked(xy, matrix, kind, _integer_costs(tsp), started)
+    check = _Checked(xy, matrix, kind, _integer_costs(tsp), started, progress)
     pi = np.zeros(n)
     value, sub = check(pi)  # the first 1-tree: its tree joins the candidate graph
     count = 1
@@ -490,8 +494,9 @@ class _Checked:
         Edges in the candidate graph.
     """
 
-    def __init__(self, xy, matrix, kind, integer: bool, started: float) -> None:
+    def __init__(self, xy, matrix, kind, integer: bool, started: float, progress=None) -> None:
         self.metric = (xy, matrix, kind)
+        self.progress = progress
         self.integer = integer
         self.started = started
         self.n = n = xy.shape[0] if kind != MATRIX else matrix.shape[0]
@@ -537,6 +542,8 @@ class _Checked:
             bound = float(math.ceil(low)) if self.integer else low
             if not self.trajectory or bound > self.trajectory[-1][1]:
                 self.trajectory.append((time.perf_counter() - self.started, bound))
+                if self.progress is not None:
+                    self.progress(bound)
         self._add(np.arange(2, self.n), self.parent[2:])
         return value, sub
 

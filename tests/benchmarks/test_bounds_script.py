@@ -20,7 +20,7 @@ DATA = Path(__file__).parent.parent / "data"
 def _row(reference: float, bound: float, *, minimise: bool = True, kind: str = OPTIMUM,
          budget_bound: float | None = None, size: int = 100) -> Row:  # fmt: skip
     return Row("TSP", "uniform", "x", size, minimise, bound, "", 0.1, 1, reference, kind, "ILS",
-               1.0, None if budget_bound is None else 0.1, budget_bound, 1)  # fmt: skip
+               1.0, None if budget_bound is None else 0.1, budget_bound)  # fmt: skip
 
 
 def test_gap_and_side_for_both_senses():

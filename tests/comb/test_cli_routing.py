@@ -39,7 +39,7 @@ def test_tsp_progress_lines_and_gap(capsys):
     # a first run with an empty Numba cache says that it compiled, after the first line
     lines = [line for line in out.splitlines() if not line.startswith("compiling kernels")]
     assert lines[0].startswith(str(DATA / "tiny.tsp"))
-    assert lines[1].split() == ["time", "cost"]
+    assert lines[1].split() == ["time", "cost", "bound", "gap"]
     assert lines[-1].startswith("cost 15  bound ")
     assert "  best known 15 (gap 0.000%)" in lines[-1]
     assert "method or_opt" in lines[-1]
@@ -61,7 +61,7 @@ def test_compiling_is_reported_and_not_counted_in_the_time_limit(capsys, monkeyp
     assert code == 0 and calls == [(None, {"bound": True, "k": 5})]
     lines = out.splitlines()
     assert lines[1] == "compiling kernels (first run only): 1.0 s"
-    assert lines[2].split() == ["time", "cost"]
+    assert lines[2].split() == ["time", "cost", "bound", "gap"]
     assert float(lines[-1].split(" time ")[1].split()[0]) < 1.0  # the search's time only
     for quiet in ("--quiet", "--json"):
         code, out, _ = run(capsys, *argv, quiet)
