@@ -632,7 +632,8 @@ def _header(args: argparse.Namespace, scip_seconds: float, lkh: bool) -> list[st
         f"TSP: reference = the TSPLIB optimum where the name is listed, else comb's ILS tour "
         f"in {TOUR_FACTOR} x B(n) ({BEST_FOUND}); B(n) = n/1000 s, the heuristic's budget. "
         "bound = held_karp converged (no limit, step target = that tour's cost); "
-        "bound @ budget = held_karp(time_limit=B(n)), default target. "
+        "bound @ budget = comb.solve(tsp, 'ils', time_limit=B(n), bound=True).bound, "
+        "computed in its thread beside the ILS. "
         + (
             f"LKH-3 (elkai, one run) also looks for the tour up to {args.lkh_max} cities."
             if lkh
