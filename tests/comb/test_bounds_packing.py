@@ -170,3 +170,27 @@ def test_mis_bound_is_deterministic_and_checks_its_arguments():
         mis_bound(mis, lower=-1.0)
     with pytest.raises(UsageError, match="stop"):
         mis_bound(mis, stop="no")
+
+
+def triangle_free(seed: int, n: int, weighted: bool) -> MIS:
+    """A random bipartite graph plus a 5-cycle of equal weights (its LP is fractional)."""
+    rng = np.random.default_rng(seed)
+    left, right = np.arange(n // 2), np.arange(n // 2, n)
+    pairs = [(a, b) for a in left for b in right if rng.random() < 0.15]
+    cycle = [(n + k, n + (k + 1) % 5) for k in range(5)]
+    weights = np.r_[rng.integers(1, 20, n), np.full(5, 10)] if weighted else None
+    return MIS(n + 5, pairs + cycle, weights=weights)
+
+
+@pytest.mark.parametrize(("seed", "weighted"), [(0, False), (1, True), (2, True)])
+def test_mis_bound_meets_the_lp_relaxation_of_the_edge_formulation(seed, weighted):
+    # every clique of a triangle-free graph is an edge or a node, so the bound relaxes
+    # exactly the edge rows: its Lagrangian dual is the LP relaxation of to_problem("edge")
+    mis = triangle_free(seed, 30, weighted)
+    problem = mis.to_problem("edge")
+    lp, best = relaxation(problem), optimum(problem)
+    assert best < lp  # the 5-cycle leaves a fractional LP
+    result = mis_bound(mis, iterations=20000)
+    assert best <= result.bound
+    # integer weights: the bound is rounded down, as every independent set's weight is
+    assert np.floor(lp + 1e-6) <= result.bound <= lp * (1 + 2e-3)

@@ -165,3 +165,44 @@ def test_bound_is_deterministic_and_checks_its_arguments():
     for bad in (0, -2, 2.5, True, "10", float("nan")):
         with pytest.raises(UsageError, match="iterations must be a positive integer"):
             smtt_bound(smtt, iterations=bad)
+
+
+def time_indexed_lp(smtt: SMTT) -> float:
+    """The LP relaxation of the time-indexed formulation, by HiGHS (scipy's linprog).
+
+    ``x_jt`` (job ``j`` starts at ``t``, ``0 <= t <= T - p_j``): each job starts once, each
+    unit slot ``s < T`` is covered by at most one job.
+    """
+    from scipy.optimize import linprog
+
+    p, d, w = smtt.processing_times, smtt.due_dates, smtt.weights
+    horizon = int(p.sum())
+    columns = [(j, t) for j in range(smtt.num_jobs) for t in range(horizon - p[j] + 1)]
+    cost = [w[j] * max(0, t + p[j] - d[j]) for j, t in columns]
+    once = np.zeros((smtt.num_jobs, len(columns)))
+    slots = np.zeros((horizon, len(columns)))
+    for k, (j, t) in enumerate(columns):
+        once[j, k] = 1.0
+        slots[t : t + p[j], k] = 1.0
+    result = linprog(cost, A_ub=slots, b_ub=np.ones(horizon), A_eq=once,
+                     b_eq=np.ones(smtt.num_jobs), bounds=(0, 1), method="highs")  # fmt: skip
+    assert result.status == 0
+    return float(result.fun)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_time_indexed_bound_meets_its_lp_relaxation_and_stays_below_the_mip(seed, weighted):
+    smtt = random_smtt(seed, 6, weighted)
+    lp, best = time_indexed_lp(smtt), brute_force(smtt)
+    assert lp <= best + 1e-9
+    result = smtt_bound(smtt, iterations=5000)
+    assert result.bound <= best  # and no more than the LP, up to rounding up to an integer
+    assert result.bound <= np.ceil(lp - 1e-9)
+    assert result.bound >= 0.99 * lp - 1  # the ascent reaches the LP (its Lagrangian dual)
+    assert smtt_bound(smtt).bound >= optimum_free_lower(smtt)
+
+
+def optimum_free_lower(smtt: SMTT) -> float:
+    """The assignment bound alone, which the reported bound never falls below."""
+    return scheduling.smtt_bound(smtt, iterations=1).bound
