@@ -25,6 +25,9 @@ the value of one, is a bug, and the run then ends with exit code 1.
   ``smtt_bound``): generated instances against SCIP's proven optimum of
   ``instance.to_problem()``; an instance SCIP does not prove optimal within its time limit
   is left out of the gaps (and counted) but still checked against SCIP's solution.
+- MKP, MULTKP (``mkp_bound``, ``multiple_kp_bound``): the multi-dimensional (5 rows) and
+  multiple (5 knapsacks) knapsacks of :mod:`hybridsolve.datasets`, against SCIP's optimum
+  of the MIP itself, the same way.
 - CVRP, ATSP (``cvrp_bound``, ``assignment_bound``): against the optimum, by dynamic
   programming, at :data:`EXACT_SIZES`, else against comb's ILS within the heuristic's
   budget (:data:`.comb_routing.CVRP_BUDGETS`; the TSP budgets for the ATSP).
@@ -58,9 +61,11 @@ from hybridsolve.comb.bounds import (
     held_karp,
     kp_bound,
     mis_bound,
+    mkp_bound,
+    multiple_kp_bound,
     smtt_bound,
 )
-from hybridsolve.datasets import read_tsplib, routing
+from hybridsolve.datasets import multidimensional_knapsack, multiple_knapsack, read_tsplib, routing
 from hybridsolve.datasets.graphs import barabasi_albert
 from hybridsolve.mip.errors import UsageError
 
@@ -74,6 +79,7 @@ __all__ = [
     "exact_atsp",
     "exact_cvrp",
     "format_row",
+    "knapsack_row",
     "main",
     "mip_row",
     "routing_row",
@@ -116,11 +122,11 @@ EXACT_SIZES: MappingProxyType[str, int] = MappingProxyType({"CVRP": 10, "ATSP": 
 SIZES: MappingProxyType[str, tuple[int, ...]] = MappingProxyType({
     "KP": (100, 1000, 10000), "MIS": (100, 200, 500), "MWIS": (100, 500, 1000),
     "SMTT": (10, 15, 20), "SMWTT": (8, 12, 15), "CVRP": (10, 20, 50, 100, 200, 500),
-    "ATSP": (12, 50, 100, 200, 500, 1000),
+    "ATSP": (12, 50, 100, 200, 500, 1000), "MKP": (50, 100), "MULTKP": (50, 100),
 })  # fmt: skip
 QUICK_SIZES: MappingProxyType[str, tuple[int, ...]] = MappingProxyType({
     "KP": (100,), "MIS": (100,), "MWIS": (100,), "SMTT": (10,), "SMWTT": (8,),
-    "CVRP": (10, 20), "ATSP": (12, 50),
+    "CVRP": (10, 20), "ATSP": (12, 50), "MKP": (30,), "MULTKP": (20,),
 })  # fmt: skip
 TSP_SIZES = (100, 200, 500, 1000, 2000, 5000)
 QUICK_TSP_SIZES = (100,)
@@ -383,6 +389,31 @@ def mip_row(
     )
 
 
+def knapsack_row(
+    problem: str, mip: Any, label: str, size: int, bound: Any, scip_seconds: float
+) -> Row:
+    """``bound`` (of :data:`KNAPSACKS`) against SCIP's certified objective on the MIP itself."""
+    result = hybridsolve.solve(mip, "scip", time_limit=scip_seconds)
+    reference, kind = None, ""
+    if result.x is not None:
+        reference, kind = float(result.objective), OPTIMUM if result.success else UNPROVEN
+    return Row(
+        problem=problem,
+        family="generated",
+        name=label,
+        size=size,
+        minimise=False,
+        bound=float(bound.bound),
+        method="lagrangian" if problem == "MKP" else "surrogate",
+        seconds=bound.seconds,
+        iterations=bound.iterations,
+        reference=reference,
+        kind=kind,
+        source="SCIP",
+        reference_seconds=result.runtime,
+    )
+
+
 def routing_row(problem: str, instance: CVRP | ATSP, label: str, bound: Any) -> Row:
     """``bound`` against the exact optimum (small instances) or comb's ILS within its budget."""
     began = time.perf_counter()
@@ -438,8 +469,28 @@ GENERATORS: MappingProxyType[str, tuple[Callable[..., Any], Callable[..., Any]]]
     }
 )
 
+
 #: Every problem, in the order run.
-PROBLEMS = ("TSP", *GENERATORS)
+def _mkp(rng: np.random.Generator, n: int) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """A Chu-Beasley instance of ``n`` items and 5 rows, and its ``(p, W, b)``."""
+    problem = multidimensional_knapsack(rng, items=n, knapsacks=5)
+    return problem, (problem.c, problem.A.toarray(), problem.row_upper)
+
+
+def _multiple(rng: np.random.Generator, n: int) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """A Pisinger instance of ``n`` items and 5 knapsacks, and its ``(p, w, c)``."""
+    problem = multiple_knapsack(rng, items=n, knapsacks=5)
+    weights = problem.A.toarray()[n]  # the first knapsack's row: x[0, j] at column j
+    return problem, (problem.c[:n], weights[:n], problem.row_upper[n:])
+
+
+#: The knapsacks that :mod:`hybridsolve.datasets` gives as MIPs only: the generator
+#: ``(rng, n) -> (problem, arrays)`` and the bound function of the arrays.
+KNAPSACKS: MappingProxyType[str, tuple[Callable[..., Any], Callable[..., Any]]] = MappingProxyType(
+    {"MKP": (_mkp, mkp_bound), "MULTKP": (_multiple, multiple_kp_bound)}
+)
+
+PROBLEMS = ("TSP", *GENERATORS, *KNAPSACKS)
 
 
 # ------------------------------------------------------------------ printing
@@ -639,7 +690,8 @@ def _header(args: argparse.Namespace, scip_seconds: float, lkh: bool) -> list[st
             if lkh
             else "LKH-3: not run (--lkh-max 0, or elkai not installed)."
         ),
-        f"KP, MIS, MWIS, SMTT, SMWTT: reference = SCIP's optimum of to_problem() within "
+        f"KP, MIS, MWIS, SMTT, SMWTT (MKP, MULTKP: of the MIP itself): reference = SCIP's "
+        f"optimum of to_problem() within "
         f"{scip_seconds:g} s; unproven ones are skipped from the gaps but checked.",
         f"CVRP, ATSP: reference = the optimum by dynamic programming at "
         f"{EXACT_SIZES['CVRP']} customers / {EXACT_SIZES['ATSP']} nodes, else comb's ILS "
@@ -696,6 +748,14 @@ def _run(args: argparse.Namespace) -> int:
                     record(routing_row(problem, instance, label, bound))
                 else:
                     record(mip_row(problem, instance, label, bound, scip_seconds))
+    for problem, (generate, bound_of) in KNAPSACKS.items():
+        if problem not in args.problems:
+            continue
+        for n in sizes[problem]:
+            for seed in args.seeds:
+                mip, arrays = generate(np.random.default_rng(seed), n)
+                label = f"{mip.name} s{seed}"
+                record(knapsack_row(problem, mip, label, n, bound_of(*arrays), scip_seconds))
     print()
     for line in [*summarise(rows), "", *targets(rows)]:
         print(line)

@@ -71,3 +71,10 @@ class Clock:
         if self.time_limit is not None and self.seconds() >= self.time_limit:
             return True
         return self.stop is not None and bool(self.stop())
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only float64 copy of ``array`` (the penalties and multipliers results hold)."""
+    out = np.array(array, dtype=np.float64)
+    out.setflags(write=False)
+    return out

@@ -38,7 +38,7 @@ from hybridsolve.mip.errors import UsageError
 
 from ..graphs import MIS
 from ..knapsack import KP
-from ._limits import Clock, checked
+from ._limits import Clock, checked, frozen
 from .tsp import SAFETY
 
 __all__ = ["MIN_THETA", "PATIENCE", "CliqueBound", "KnapsackBound", "kp_bound", "mis_bound"]
@@ -383,7 +383,7 @@ def mis_bound(
     if mis.num_edges == 0:
         total = _safe_upper(float(w.sum()), float(w.sum()), integer)
         seconds = clock.seconds()
-        return CliqueBound(total, total, mis.num_nodes, _frozen(w), 0, seconds, ((seconds, total),))
+        return CliqueBound(total, total, mis.num_nodes, frozen(w), 0, seconds, ((seconds, total),))
     order = np.lexsort((np.arange(w.size), -w))  # heaviest first, then by index
     rank = np.empty(w.size, dtype=np.int64)
     rank[order] = np.arange(w.size)
@@ -446,12 +446,6 @@ def mis_bound(
         step = theta * (value - target) / float(np.square(direction).sum())
         lam = np.maximum(lam - step * direction, 0.0)
     return CliqueBound(
-        trajectory[-1][1], cover, len(cliques), _frozen(best_lam), count, clock.seconds(),
+        trajectory[-1][1], cover, len(cliques), frozen(best_lam), count, clock.seconds(),
         tuple(trajectory),
     )  # fmt: skip
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    out = np.array(array, dtype=np.float64)
-    out.setflags(write=False)
-    return out

@@ -87,7 +87,7 @@ from ..neighbours import root as find
 from ..routing import TSP
 from ..tsp import construct
 from ..warmup import twin
-from ._limits import checked, number
+from ._limits import checked, frozen, number
 
 __all__ = ["CANDIDATES", "MIN_LAMBDA", "PATIENCE", "SAFETY", "HeldKarp", "held_karp"]
 
@@ -397,7 +397,7 @@ def held_karp(
         started = time.perf_counter()
         cost = tsp.tour_cost(np.arange(n))
         seconds = time.perf_counter() - started
-        return HeldKarp(cost, _frozen(np.zeros(n)), 0, 0, seconds, True, ((seconds, cost),))
+        return HeldKarp(cost, frozen(np.zeros(n)), 0, 0, seconds, True, ((seconds, cost),))
     _warm(tsp, upper is None)
     started = time.perf_counter()
     if upper is None:
@@ -453,7 +453,7 @@ def held_karp(
         check(ascent_pi)
     seconds = time.perf_counter() - started
     return HeldKarp(
-        check.trajectory[-1][1], _frozen(check.best_pi), count, check.count, seconds,
+        check.trajectory[-1][1], frozen(check.best_pi), count, check.count, seconds,
         check.tour, tuple(check.trajectory),
     )  # fmt: skip
 
@@ -543,9 +543,3 @@ class _Checked:
             *self.metric, self.head, self.tail, self.cost, pi, self.weight, self.degree
         )
         return self._value(pi)
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    out = np.array(array, dtype=np.float64)
-    out.setflags(write=False)
-    return out

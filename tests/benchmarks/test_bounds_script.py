@@ -79,13 +79,13 @@ def test_quick_run_prints_the_tables_and_no_bound_is_on_the_wrong_side(tmp_path,
     code = bounds.main(["--quick", "--tsplib", str(DATA / "euc10.tsp"), "--json", str(out)])
     text = capsys.readouterr().out
     assert code == 0
-    for problem in ("TSP", "KP", "MIS", "MWIS", "SMTT", "SMWTT", "CVRP", "ATSP"):
+    for problem in ("TSP", "KP", "MIS", "MWIS", "SMTT", "SMWTT", "CVRP", "ATSP", "MKP", "MULTKP"):
         assert f"\n| {problem} | " in text
     assert "| TSP | euc10 | 10 | 280 | optimum | ILS |" in text  # the bound meets the tour
     assert "| TSP | uniform | 100 | 1 | best found, not optimal |" in text
-    assert "bounds on the wrong side: 0 of 11 rows: met" in text
+    assert "bounds on the wrong side: 0 of 13 rows: met" in text
     rows = json.loads(out.read_text())
-    assert len(rows) == 11 and all(row["reference"] is not None for row in rows)
+    assert len(rows) == 13 and all(row["reference"] is not None for row in rows)
 
 
 def test_lkh_also_looks_for_the_reference_tour(capsys):
