@@ -176,8 +176,10 @@ def _kp_dp_rows(
     last: int,
 ) -> None:  # fmt: skip
     """Add items ``first..last-1`` to the table: ``best[c]`` is the largest value within
-    weight ``c``; ``keep[k, c]`` records that item ``k`` improved it."""
+    weight ``c``; ``keep[k, c]`` records that item ``k`` improved it (zero-filled rows; a
+    ``keep`` without rows records nothing, for a value alone)."""
     capacity = best.shape[0] - 1
+    record = keep.shape[0] > 0
     for k in range(first, last):
         wk = weights[k]
         vk = values[k]
@@ -185,7 +187,8 @@ def _kp_dp_rows(
             candidate = best[c - wk] + vk
             if candidate > best[c]:
                 best[c] = candidate
-                keep[k, c] = 1
+                if record:
+                    keep[k, c] = 1
 
 
 @njit(cache=True, nogil=True)

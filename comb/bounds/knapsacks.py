@@ -45,7 +45,7 @@ from scipy.optimize import linprog
 
 from hybridsolve.mip.errors import UsageError
 
-from ..knapsack import KP
+from ..knapsack import KP, _kp_dp_rows, _kp_order, _kp_trace
 from ._limits import Clock, checked, frozen
 from .packing import _safe_upper, _whole, kp_bound
 
@@ -75,6 +75,9 @@ PATIENCE = 20
 
 #: Items per block of :func:`multiple_kp_bound`'s dynamic programme, between clock checks.
 _BLOCK = 64
+
+#: The ``keep`` table of :func:`~hybridsolve.comb.knapsack._kp_dp_rows` for a value alone.
+_NO_TABLE = np.zeros((0, 0), dtype=np.uint8)
 
 
 # ------------------------------------------------------------------ arguments
@@ -108,51 +111,6 @@ def _iterations(iterations: object) -> None:
 
 
 # ------------------------------------------------------------------ kernels
-
-
-@njit(cache=True, nogil=True)
-def _dp_choose(
-    values: np.ndarray, weights: np.ndarray, capacity: int, keep: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """Exact 0-1 knapsack over integer weights: its value and chosen items (a mask).
-
-    ``keep`` is a scratch table of at least ``values.size`` rows and ``capacity + 1``
-    columns; ``keep[k, c]`` records that item ``k`` raised the best value within weight ``c``.
-    """
-    n = values.size
-    best = np.zeros(capacity + 1)
-    for k in range(n):
-        wk = weights[k]
-        vk = values[k]
-        for c in range(capacity + 1):
-            keep[k, c] = False
-        for c in range(capacity, wk - 1, -1):
-            candidate = best[c - wk] + vk
-            if candidate > best[c]:
-                best[c] = candidate
-                keep[k, c] = True
-    taken = np.zeros(n, dtype=np.bool_)
-    c = capacity
-    for k in range(n - 1, -1, -1):
-        if keep[k, c]:
-            taken[k] = True
-            c -= weights[k]
-    return best[capacity], taken
-
-
-@njit(cache=True, nogil=True)
-def _dp_value_rows(
-    values: np.ndarray, weights: np.ndarray, best: np.ndarray, first: int, last: int
-) -> None:
-    """Add items ``first..last-1`` to ``best``, ``best[c]`` the largest value within ``c``."""
-    capacity = best.size - 1
-    for k in range(first, last):
-        wk = weights[k]
-        vk = values[k]
-        for c in range(capacity, wk - 1, -1):
-            candidate = best[c - wk] + vk
-            if candidate > best[c]:
-                best[c] = candidate
 
 
 @njit(cache=True, nogil=True)
@@ -268,18 +226,17 @@ def _inner(
     if items.size == 0:
         return 0.0, x
     if keep is not None:
-        value, taken = _dp_choose(
-            reduced[items], weights[items].astype(np.int64), int(capacity), keep
-        )
-        x[items[taken]] = True
-        return float(value), x
+        table = keep[: items.size]
+        table[:] = 0
+        best = np.zeros(int(capacity) + 1)
+        int_w = weights[items].astype(np.int64)
+        _kp_dp_rows(reduced[items], int_w, best, table, 0, items.size)
+        x[items[_kp_trace(int_w, table, items.size, int(capacity))]] = True
+        return float(best[-1]), x
     upper = kp_bound(KP(reduced[items], weights[items], capacity)).bound
-    w = weights[items]
-    ratio = np.full(items.size, np.inf)
-    np.divide(reduced[items], w, out=ratio, where=w > 0)
-    order = np.argsort(-ratio, kind="stable")
-    fits = np.cumsum(w[order]) <= capacity
-    x[items[order[: int(np.argmin(fits)) if not fits.all() else order.size]]] = True
+    order = _kp_order(reduced, weights)
+    fits = np.cumsum(weights[order]) <= capacity
+    x[order[: int(np.argmin(fits)) if not fits.all() else order.size]] = True
     return upper, x
 
 
@@ -394,7 +351,7 @@ def mkp_bound(
     if _whole(w_k):
         b_k = math.floor(b_k)
         if p.size * (b_k + 1) <= DP_CELLS:
-            keep = np.zeros((p.size, b_k + 1), dtype=np.bool_)
+            keep = np.zeros((p.size, b_k + 1), dtype=np.uint8)
     lp = math.nan
     mu = np.zeros(rows.size - 1)
     if rows.size > 1:
@@ -566,7 +523,7 @@ def multiple_kp_bound(
         first = 0
         while first < p.size and not clock.expired():
             last = min(first + _BLOCK, p.size)
-            _dp_value_rows(p, int_w, best, first, last)
+            _kp_dp_rows(p, int_w, best, _NO_TABLE, first, last)
             first = last
         if first == p.size:
             exact = True
