@@ -79,10 +79,10 @@ __all__ = [
     "exact_atsp",
     "exact_cvrp",
     "format_row",
-    "knapsack_row",
     "main",
     "mip_row",
     "routing_row",
+    "scip_row",
     "summarise",
     "targets",
     "tsp_row",
@@ -363,48 +363,35 @@ def _mip_answer(instance: KP | MIS | SMTT, x: np.ndarray) -> float:
     return instance.weight(chosen)
 
 
-def mip_row(
-    problem: str, instance: KP | MIS | SMTT, label: str, bound: Any, scip_seconds: float
+def scip_row(
+    problem: str,
+    mip: Any,
+    label: str,
+    size: int,
+    minimise: bool,
+    bound: Any,
+    method: str,
+    scip_seconds: float,
+    answer: Callable[[np.ndarray], float] | None = None,
 ) -> Row:
-    """``bound`` (a comb.bounds result) against SCIP on ``instance.to_problem()``."""
-    result = hybridsolve.solve(instance.to_problem(), "scip", time_limit=scip_seconds)
+    """``bound`` against SCIP's solution of ``mip``.
+
+    The reference is ``answer(x)`` of SCIP's solution ``x`` (the instance's own cost of
+    it), by default SCIP's certified objective; an optimum when SCIP proved it.
+    """
+    result = hybridsolve.solve(mip, "scip", time_limit=scip_seconds)
     reference, kind = None, ""
     if result.x is not None:
-        reference = _mip_answer(instance, result.x)
+        reference = float(result.objective) if answer is None else answer(result.x)
         kind = OPTIMUM if result.success else UNPROVEN
     return Row(
         problem=problem,
         family="generated",
         name=label,
-        size=instance.size,
-        minimise=isinstance(instance, SMTT),
-        bound=float(bound.bound),
-        method=getattr(bound, "method", ""),
-        seconds=bound.seconds,
-        iterations=bound.iterations,
-        reference=reference,
-        kind=kind,
-        source="SCIP",
-        reference_seconds=result.runtime,
-    )
-
-
-def knapsack_row(
-    problem: str, mip: Any, label: str, size: int, bound: Any, scip_seconds: float
-) -> Row:
-    """``bound`` (of :data:`KNAPSACKS`) against SCIP's certified objective on the MIP itself."""
-    result = hybridsolve.solve(mip, "scip", time_limit=scip_seconds)
-    reference, kind = None, ""
-    if result.x is not None:
-        reference, kind = float(result.objective), OPTIMUM if result.success else UNPROVEN
-    return Row(
-        problem=problem,
-        family="generated",
-        name=label,
         size=size,
-        minimise=False,
+        minimise=minimise,
         bound=float(bound.bound),
-        method="lagrangian" if problem == "MKP" else "surrogate",
+        method=method,
         seconds=bound.seconds,
         iterations=bound.iterations,
         reference=reference,
@@ -412,6 +399,17 @@ def knapsack_row(
         source="SCIP",
         reference_seconds=result.runtime,
     )
+
+
+def mip_row(
+    problem: str, instance: KP | MIS | SMTT, label: str, bound: Any, scip_seconds: float
+) -> Row:
+    """``bound`` (a comb.bounds result) against SCIP on ``instance.to_problem()``."""
+    return scip_row(
+        problem, instance.to_problem(), label, instance.size, isinstance(instance, SMTT),
+        bound, getattr(bound, "method", ""), scip_seconds,
+        lambda x: _mip_answer(instance, x),
+    )  # fmt: skip
 
 
 def routing_row(problem: str, instance: CVRP | ATSP, label: str, bound: Any) -> Row:
@@ -755,7 +753,9 @@ def _run(args: argparse.Namespace) -> int:
             for seed in args.seeds:
                 mip, arrays = generate(np.random.default_rng(seed), n)
                 label = f"{mip.name} s{seed}"
-                record(knapsack_row(problem, mip, label, n, bound_of(*arrays), scip_seconds))
+                method = "lagrangian" if problem == "MKP" else "surrogate"
+                bound = bound_of(*arrays)
+                record(scip_row(problem, mip, label, n, False, bound, method, scip_seconds))
     print()
     for line in [*summarise(rows), "", *targets(rows)]:
         print(line)
